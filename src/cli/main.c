@@ -1,0 +1,99 @@
+/*
+ * main.c - drydock's entry point: global options and the command table.
+ * Each command lives in its own file (src/cli/<command>.c).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "util/log.h"
+#include "util/banned.h"
+
+static int cmd_help(int argc, char **argv, dd_error *err);
+static int cmd_version(int argc, char **argv, dd_error *err);
+
+static const struct dd_cmd commands[] = {
+	{ "inspect", dd_cmd_inspect, "show an image's manifest, config and layers" },
+	{ "help", cmd_help, "show help for drydock or one command" },
+	{ "version", cmd_version, "print drydock's version" },
+	{ NULL, NULL, NULL },
+};
+
+static const struct dd_cmd *find_cmd(const char *name)
+{
+	for (const struct dd_cmd *c = commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: drydock [--version] [--help] <command> [<args>]\n"
+		"\n"
+		"drydock keeps container images free of known vulnerabilities.\n"
+		"\n"
+		"commands:\n");
+	for (const struct dd_cmd *c = commands; c->name; c++)
+		fprintf(out, "  %-14s %s\n", c->name, c->summary);
+	fprintf(out,
+		"\n"
+		"images: oci:PATH[:TAG|@DIGEST], docker-archive:PATH, rootfs:PATH\n"
+		"exit status: 0 ok, 1 gate failed, 2 usage, 3 bad input, 4 environment,\n"
+		"             5 internal error (see docs/cli.md)\n"
+		"'drydock <command> --help' shows a command's options.\n");
+}
+
+static int cmd_help(int argc, char **argv, dd_error *err)
+{
+	(void)err;
+	if (argc > 1) {
+		const struct dd_cmd *c = find_cmd(argv[1]);
+		if (!c)
+			return dd_error_set(err, DD_EUSAGE, "help: unknown command '%s'", argv[1]);
+		if (c->run != cmd_help && c->run != cmd_version) {
+			char *args[] = { argv[1], (char *)"--help", NULL };
+			return c->run(2, args, err);
+		}
+	}
+	usage(stdout);
+	return 0;
+}
+
+static int cmd_version(int argc, char **argv, dd_error *err)
+{
+	(void)argc;
+	(void)argv;
+	(void)err;
+	printf("drydock %s\n", DD_VERSION);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	dd_error err = DD_ERROR_INIT;
+	const struct dd_cmd *c;
+	int rc;
+
+	if (argc < 2) {
+		usage(stderr);
+		return dd_exit_code(DD_EUSAGE);
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
+		return cmd_version(argc - 1, argv + 1, &err);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return cmd_help(1, argv + 1, &err);
+	c = find_cmd(argv[1]);
+	if (!c) {
+		fprintf(stderr, "drydock: '%s' is not a drydock command; see 'drydock help'\n",
+			argv[1]);
+		return dd_exit_code(DD_EUSAGE);
+	}
+	rc = c->run(argc - 1, argv + 1, &err);
+	if (rc < 0) {
+		fprintf(stderr, "drydock: %s\n", err.msg[0] ? err.msg : dd_error_kind(rc));
+		return dd_exit_code(rc);
+	}
+	return 0;
+}

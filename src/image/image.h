@@ -1,0 +1,85 @@
+/*
+ * image.h - open a container image from a transport reference and walk it.
+ *
+ * References (what skopeo/podman users type):
+ *   oci:PATH[:TAG|@DIGEST]   OCI image layout directory
+ *   docker-archive:PATH      `docker save` tar (classic or OCI-in-docker
+ *                            layout), optionally gzip-wrapped
+ *   rootfs:PATH              a plain unpacked root filesystem
+ * Opening reads and verifies the metadata only (index, manifest, config:
+ * each checked against its digest, each JSON document at most 4 MiB);
+ * layers are read by dd_image_walk(), once each, streaming.
+ *
+ * Memory: dd_image_open() allocates the image; dd_image_free() releases it
+ * and everything the accessors returned (all returned pointers are borrowed).
+ */
+#ifndef DD_IMAGE_IMAGE_H
+#define DD_IMAGE_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "layer/walker.h"
+#include "util/buf.h"
+#include "util/digest.h"
+#include "util/error.h"
+
+#define DD_JSON_MAX ((size_t)4 << 20) /* manifests, indexes, configs */
+
+enum dd_transport { DD_TRANSPORT_OCI, DD_TRANSPORT_DOCKER_ARCHIVE, DD_TRANSPORT_ROOTFS };
+
+typedef struct dd_platform {
+	char os[32];
+	char arch[32];
+	char variant[32]; /* "" when none */
+} dd_platform;
+
+/* "linux/arm64/v8" -> fields; DD_EUSAGE on malformed text. */
+int dd_platform_parse(dd_platform *out, const char *s, dd_error *err);
+/* The running host's platform (linux/amd64, linux/arm64/v8, ...). */
+void dd_platform_host(dd_platform *out);
+/* "os/arch[/variant]" into buf. */
+void dd_platform_format(const dd_platform *p, char *buf, size_t n);
+
+typedef struct dd_layer_desc {
+	dd_digest digest;      /* blob digest, from the manifest */
+	dd_digest diff_id;     /* from config rootfs.diff_ids */
+	char *media_type;      /* as the manifest says */
+	uint64_t size;         /* compressed size, from the manifest */
+	dd_layer_stats stats;  /* measured by dd_image_walk() */
+	int walked;            /* stats are valid */
+} dd_layer_desc;
+
+typedef struct dd_image_opts {
+	const char *platform;  /* NULL: the host's */
+	dd_limits limits;
+} dd_image_opts;
+
+void dd_image_opts_init(dd_image_opts *o);
+
+typedef struct dd_image dd_image;
+
+int dd_image_open(dd_image **out, const char *ref, const dd_image_opts *opts, dd_error *err);
+void dd_image_free(dd_image *img);
+
+const char *dd_image_ref(const dd_image *img);         /* as given */
+enum dd_transport dd_image_transport(const dd_image *img);
+/* Unset digests / NULL buffers for rootfs:. */
+const dd_digest *dd_image_index_digest(const dd_image *img);    /* when chosen from an index */
+const dd_digest *dd_image_manifest_digest(const dd_image *img);
+const char *dd_image_manifest_media_type(const dd_image *img);
+const dd_buf *dd_image_manifest_raw(const dd_image *img);
+const dd_digest *dd_image_config_digest(const dd_image *img);
+const dd_buf *dd_image_config_raw(const dd_image *img);
+const dd_platform *dd_image_platform(const dd_image *img);
+/* Manifest annotation (e.g. org.opencontainers.image.base.name) or NULL. */
+const char *dd_image_annotation(const dd_image *img, const char *key);
+
+size_t dd_image_layer_count(const dd_image *img);
+const dd_layer_desc *dd_image_layer(const dd_image *img, size_t i);
+
+/* Stream every layer once through the walker (digests verified), fill each
+ * layer's stats and call dd_walker_finish(). */
+int dd_image_walk(dd_image *img, dd_walker *w, dd_error *err);
+
+#endif
