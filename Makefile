@@ -2,7 +2,7 @@
 #
 #   make            build build/drydock and build/libdrydock.a
 #   make check      install missing Debian packages, build, run every test
-#   make asan       the same suite under AddressSanitizer + UBSan
+#                   (under AddressSanitizer + UBSan; `make asan` is the same)
 #   make demo       the main job on the bundled images
 #   make bench      benchmarks (ratios against the decompression floor)
 #   make fuzz       build the libFuzzer targets (clang)
@@ -59,12 +59,14 @@ unit-tests: $(UNIT_BIN)
 deps:
 	@scripts/install-deps
 
+# The suite always runs under AddressSanitizer + UBSan (build-asan/); the
+# optimised build is compiled too so both stay warning-free.
 check: deps
-	@$(MAKE) --no-print-directory all unit-tests
-	@BUILD=$(BUILD) tests/run
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 OPT=-O1 all unit-tests
+	@BUILD=build-asan tests/run
 
-asan: deps
-	@$(MAKE) --no-print-directory check BUILD=build-asan SAN=1 OPT=-O1
+asan: check
 
 demo: deps
 	@$(MAKE) --no-print-directory all
