@@ -51,6 +51,7 @@ void dd_package_release(dd_package *p)
 	free(p->description);
 	free(p->multi_arch);
 	free(p->status);
+	free(p->commit);
 	for (size_t i = 0; i < p->nfiles; i++)
 		free(p->files[i]);
 	free(p->files);

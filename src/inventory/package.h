@@ -43,6 +43,8 @@ typedef struct dd_package {
 	char *description;      /* first line only */
 	char *multi_arch;       /* deb Multi-Arch */
 	char *status;           /* dpkg state when not "installed"; NULL = installed */
+	char *commit;           /* apk c: the aports commit it was built from */
+	int64_t build_time;     /* apk t / rpm BUILDTIME: unix seconds, 0 unknown */
 	uint64_t size;          /* installed size in bytes, 0 when unknown */
 	char **files;           /* owned paths, relative to the root; may be NULL */
 	size_t nfiles;
