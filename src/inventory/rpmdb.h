@@ -25,9 +25,10 @@
 #include "inventory/package.h"
 #include "util/error.h"
 
-/* Where rpm databases live in a root filesystem, relative to the root, most
- * preferred first; NULL-terminated.  When several exist, the first one that
- * exists is the live one (rpm's own %_dbpath order). */
+/* Where rpm databases live in a root filesystem, relative to the root,
+ * NULL-terminated, most preferred first: SQLite, then NDB, then BerkeleyDB
+ * (a converted database can leave the old file behind), each in
+ * /usr/lib/sysimage/rpm before /var/lib/rpm.  Use the first that exists. */
 extern const char *const dd_rpmdb_paths[];
 
 enum dd_rpmdb_format {

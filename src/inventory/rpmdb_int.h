@@ -1,0 +1,92 @@
+/*
+ * rpmdb_int.h - internals shared by the rpm database readers (rpmdb.c,
+ * rpmhdr.c, rpmbdb.c, rpmndb.c, rpmsqlite.c); not a public API.
+ *
+ * Byte readers: dd_rpm_be32() and friends read from a known-good pointer;
+ * dd_rpm_get_*() check `off + width <= len` first and return -1 when the
+ * value is not wholly inside the buffer.
+ *
+ * A dd_rpmdb_walk carries what every backend needs while it walks a
+ * database: the name for messages, the output list and the counters.  Each
+ * backend hands every header blob it finds to dd_rpmdb_add_blob(), which
+ * parses it and appends or skips it.
+ */
+#ifndef DD_INVENTORY_RPMDB_INT_H
+#define DD_INVENTORY_RPMDB_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "inventory/rpmdb.h"
+
+static inline uint32_t dd_rpm_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline uint64_t dd_rpm_be64(const uint8_t *p)
+{
+	return (uint64_t)dd_rpm_be32(p) << 32 | dd_rpm_be32(p + 4);
+}
+static inline uint32_t dd_rpm_le32(const uint8_t *p)
+{
+	return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+static inline uint16_t dd_rpm_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[1] << 8 | p[0]);
+}
+static inline uint16_t dd_rpm_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* Bounds-checked forms: 0 and *out set, or -1 when [off, off+w) is not
+ * inside [0, len). */
+static inline int dd_rpm_get_be32(const uint8_t *d, size_t len, size_t off, uint32_t *out)
+{
+	if (off > len || len - off < 4)
+		return -1;
+	*out = dd_rpm_be32(d + off);
+	return 0;
+}
+static inline int dd_rpm_get_le32(const uint8_t *d, size_t len, size_t off, uint32_t *out)
+{
+	if (off > len || len - off < 4)
+		return -1;
+	*out = dd_rpm_le32(d + off);
+	return 0;
+}
+/* 32/16-bit read in the byte order of a BerkeleyDB file (swap = not LE). */
+static inline uint32_t dd_rpm_bo32(const uint8_t *p, int big)
+{
+	return big ? dd_rpm_be32(p) : dd_rpm_le32(p);
+}
+static inline uint16_t dd_rpm_bo16(const uint8_t *p, int big)
+{
+	return big ? dd_rpm_be16(p) : dd_rpm_le16(p);
+}
+
+typedef struct dd_rpmdb_walk {
+	const char *name;        /* database path, for messages */
+	dd_pkglist *out;
+	dd_rpmdb_stats *st;
+	size_t max_records;      /* stop (truncated) after this many blobs */
+} dd_rpmdb_walk;
+
+/* Parse one header blob found at `record` (a short label such as
+ * "record 12" or "slot 3 (package 7)"): append it to w->out, or skip it
+ * with a warning (malformed) or silently (gpg-pubkey).  Returns 0, or
+ * DD_EENV on memory exhaustion (err filled), which ends the walk. */
+int dd_rpmdb_add_blob(dd_rpmdb_walk *w, const uint8_t *blob, size_t len, const char *record,
+		      dd_error *err);
+
+/* Warn that the walk stopped early, and mark the stats. */
+void dd_rpmdb_truncated(dd_rpmdb_walk *w, const char *fmt, ...) DD_PRINTF(2, 3);
+
+/* The backends.  Each returns 0 (possibly with skipped records), DD_EINPUT
+ * when the data is not a usable database of that format, DD_EENV. */
+int dd_rpmdb_walk_bdb(const uint8_t *d, size_t len, dd_rpmdb_walk *w, dd_error *err);
+int dd_rpmdb_walk_ndb(const uint8_t *d, size_t len, dd_rpmdb_walk *w, dd_error *err);
+int dd_rpmdb_walk_sqlite(const uint8_t *d, size_t len, dd_rpmdb_walk *w, dd_error *err);
+
+#endif
