@@ -67,6 +67,10 @@ void dd_inventory_free(dd_inventory *inv);
  * (kept in inv->warnings and sent to dd_warn()); a failure to read the
  * image itself is an error.  *out is set only on success. */
 int dd_inventory_collect(dd_inventory **out, dd_image *img, dd_error *err);
+/* The same with the walker's limits (NULL: dd_limits_default()); the CLI
+ * passes the limits its options set. */
+int dd_inventory_collect_ex(dd_inventory **out, dd_image *img, const dd_limits *limits,
+			    dd_error *err);
 
 /* Copy the image metadata (reference, digests, platform, layers) of img
  * into inv; used by collect and by tests. */
@@ -105,14 +109,6 @@ const dd_package *dd_inventory_package(const dd_inventory *inv, size_t i);
 size_t dd_inventory_warning_count(const dd_inventory *inv);
 const char *dd_inventory_warning(const dd_inventory *inv, size_t i);
 
-/* The package URL (purl spec) of p in this image's OS into out (appended):
- *   pkg:deb/debian/openssl@3.0.11-1~deb12u2?arch=amd64&distro=debian-12
- *   pkg:apk/alpine/musl@1.2.4-r2?arch=x86_64&distro=alpine-3.18.4
- *   pkg:rpm/redhat/openssl@3.0.7-1.el9?arch=x86_64&epoch=1&distro=rhel-9.2
- * The namespace is the OS id (deb/apk) or the rpm vendor's short name
- * (falling back to the OS id); qualifiers are sorted and percent-encoded;
- * upstream=SOURCE is added when the source package differs.  Returns 0 or
- * the buffer's error code. */
-int dd_package_purl(dd_buf *out, const dd_package *p, const dd_os *os);
+/* Package URLs: see report/purl.h (dd_purl_format). */
 
 #endif
