@@ -1,0 +1,103 @@
+#!/bin/bash
+# 20-hostile.sh - `drydock inspect` against the hostile-image corpus.
+#
+# tests/hostile/gen.py makes one OCI layout per case (only the case's defect
+# present); tests/hostile/cases.tsv says what must happen.  For every case:
+# the exit status; for failures exactly one line on stderr, starting
+# "drydock: ", naming the image and containing the case's substring; for
+# successes a JSON document whose entry count matches the layer's tar; no
+# sanitizer report, no crash.  At the end: nothing was written outside $TMP
+# (canary paths the corpus aims at, the working directory, the corpus).
+. "$DD_ROOT/tests/lib.sh"
+
+corpus=$("$DD_ROOT/scripts/fixtures/hostile-corpus" 2>"$TMP/gen.err")
+if [ $? -ne 0 ] || [ ! -d "$corpus" ]; then
+	skip "hostile corpus" "generation failed: $(tail -n 1 "$TMP/gen.err")"
+	exit 0
+fi
+cases="$DD_ROOT/tests/hostile/cases.tsv"
+canaries="/tmp/drydock-escape-canary /tmp/drydock-escape-canary-abs /tmp/drydock-escape-canary-sym"
+rm -f $canaries
+mkdir -p "$TMP/cwd"
+: >"$TMP/start"
+
+# The generator is right: the control is a valid image for skopeo, and the
+# layer-digest case really is wrong for it.
+if command -v skopeo >/dev/null 2>&1; then
+	if skopeo copy -q "oci:$corpus/valid" "dir:$TMP/skopeo-valid" >/dev/null 2>"$TMP/sk.err"
+	then ok "control: skopeo copies the valid image"
+	else fail "control: skopeo copies the valid image" "$(tail -n 1 "$TMP/sk.err")"; fi
+	if skopeo copy -q "oci:$corpus/layer-digest-mismatch" "dir:$TMP/skopeo-bad" >/dev/null 2>&1
+	then fail "control: skopeo rejects layer-digest-mismatch" "it copied it"
+	else ok "control: skopeo rejects layer-digest-mismatch"; fi
+	rm -rf "$TMP/skopeo-valid" "$TMP/skopeo-bad"
+else
+	skip "control: skopeo" "skopeo not installed"
+fi
+
+# Every case in the table exists and every generated case is in the table.
+listed=$(grep -v '^#' "$cases" | cut -f1 | sort)
+made=$(cd "$corpus" && ls -d -- */ | tr -d / | sort)
+if [ "$listed" = "$made" ]; then ok "cases.tsv lists exactly the generated cases"
+else fail "cases.tsv lists exactly the generated cases" \
+	"$(diff <(echo "$listed") <(echo "$made") | grep '^[<>]' | tr '\n' ' ')"; fi
+
+# Entries of layer 0 of a case, counted by Python's tarfile.
+tar_entries() {
+	python3 - "$1" <<'EOF'
+import json, sys, tarfile
+d = sys.argv[1]
+idx = json.load(open(d + "/index.json"))
+man = json.load(open(d + "/blobs/sha256/" + idx["manifests"][0]["digest"][7:]))
+with tarfile.open(d + "/blobs/sha256/" + man["layers"][0]["digest"][7:]) as t:
+    print(sum(1 for _ in t))
+EOF
+}
+
+while IFS=$'\t' read -r name flags want sub; do
+	case "$name" in '#'* | '') continue ;; esac
+	[ "$flags" = - ] && flags=
+	img="oci:$corpus/$name"
+	# shellcheck disable=SC2086 # flags are words
+	(cd "$TMP/cwd" && exec timeout 300 "$DRYDOCK" inspect --format json $flags "$img") \
+		>"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$TMP/err"; then
+		fail "$name: no sanitizer report" "$(grep -m1 -E 'Sanitizer|runtime error' "$TMP/err")"
+		continue
+	fi
+	if [ "$rc" -ne "$want" ]; then
+		fail "$name: exit $want" "exit $rc; stderr: $(head -c 300 "$TMP/err")"
+		continue
+	fi
+	ok "$name: exit $want"
+	if [ "$want" -eq 0 ]; then
+		n_tar=$(tar_entries "$corpus/$name")
+		n_dd=$(jq -r '.layers[0].entries' "$TMP/out" 2>/dev/null)
+		if [ -s "$TMP/err" ]; then
+			fail "$name: silent, entries as in the tar" "stderr: $(head -c 300 "$TMP/err")"
+		elif [ "$n_dd" = "$n_tar" ]; then
+			ok "$name: silent, layer 0 has $n_tar entries as in the tar"
+		else
+			fail "$name: silent, entries as in the tar" "drydock says '$n_dd', tar has $n_tar"
+		fi
+	else
+		lines=$(wc -l <"$TMP/err")
+		msg=$(head -n 1 "$TMP/err")
+		why=
+		[ "$lines" -eq 1 ] || why="$lines lines on stderr, wanted 1;"
+		case "$msg" in "drydock: "*) ;; *) why="$why does not start with 'drydock: ';" ;; esac
+		case "$msg" in *"$name"*) ;; *) why="$why does not name the image;" ;; esac
+		case "$msg" in *"$sub"*) ;; *) why="$why does not contain '$sub';" ;; esac
+		if [ -z "$why" ]; then ok "$name: one-line error naming '$sub'"
+		else fail "$name: one-line error naming '$sub'" "$why stderr: $(head -c 400 "$TMP/err")"; fi
+	fi
+done <"$cases"
+
+escaped=
+for c in $canaries; do [ -e "$c" ] || [ -L "$c" ] && escaped="$escaped $c"; done
+[ -n "$(ls -A "$TMP/cwd")" ] && escaped="$escaped $TMP/cwd/{$(ls -A "$TMP/cwd" | tr '\n' ,)}"
+new=$(find "$corpus" -newer "$TMP/start" ! -path "$corpus" 2>/dev/null | head -n 3)
+[ -n "$new" ] && escaped="$escaped $new"
+if [ -z "$escaped" ]; then ok "nothing written outside \$TMP (canaries, cwd, corpus)"
+else fail "nothing written outside \$TMP" "found:$escaped"; fi
