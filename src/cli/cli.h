@@ -69,6 +69,24 @@ struct dd_image_cli {
 	  "refuse any single file larger than SIZE (default 16G)" }
 void dd_image_cli_apply(const struct dd_image_cli *c, dd_image_opts *o);
 
+/* Registry options (registry references, resolve, copy). */
+#include "registry/registry.h"
+struct dd_registry_cli {
+	const char *tls_verify, *ca_file, *cert_dir, *username;
+	int password_stdin;
+	char *password; /* read from stdin by dd_registry_cli_apply */
+};
+#define DD_REGISTRY_CLI_OPTS(s)                                                                  \
+	{ "tls-verify", 0, DD_OPT_STR, &(s).tls_verify, "BOOL",                                   \
+	  "verify TLS certificates (default true); false also allows plain HTTP" },               \
+	{ "ca-file", 0, DD_OPT_STR, &(s).ca_file, "FILE", "trust the CA certificates in FILE" },  \
+	{ "cert-dir", 0, DD_OPT_STR, &(s).cert_dir, "DIR", "trust the CA certificates in DIR" },  \
+	{ "username", 'u', DD_OPT_STR, &(s).username, "USER", "registry user name" },             \
+	{ "password-stdin", 0, DD_OPT_FLAG, &(s).password_stdin, NULL,                            \
+	  "read the registry password from standard input" }
+int dd_registry_cli_apply(struct dd_registry_cli *c, dd_registry_opts *o, dd_error *err);
+void dd_registry_cli_release(struct dd_registry_cli *c);
+
 /* Open the output named by -o (atomically replaced on success) or stdout. */
 typedef struct dd_output {
 	FILE *fp;
@@ -85,5 +103,6 @@ int dd_cli_color(FILE *fp);
 
 /* The commands (one file each). */
 int dd_cmd_inspect(int argc, char **argv, dd_error *err);
+int dd_cmd_resolve(int argc, char **argv, dd_error *err);
 
 #endif

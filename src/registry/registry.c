@@ -1,0 +1,538 @@
+/* registry.c - see registry.h. */
+#include "registry/registry.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "registry/auth.h"
+#include "util/log.h"
+#include "util/banned.h"
+
+#define MANIFEST_MAX ((size_t)4 << 20)
+#define TOKEN_MAX ((size_t)1 << 20)
+
+const char *const dd_manifest_accept =
+	"Accept: application/vnd.oci.image.index.v1+json, "
+	"application/vnd.oci.image.manifest.v1+json, "
+	"application/vnd.docker.distribution.manifest.list.v2+json, "
+	"application/vnd.docker.distribution.manifest.v2+json";
+
+struct dd_registry {
+	dd_http *http;
+	dd_ref ref;
+	dd_registry_opts o;
+	char *user, *pass;   /* copies of explicit credentials */
+	char base[320];      /* "https://host:port" */
+	char *auth;          /* Authorization value in use, or NULL */
+	time_t expiry;       /* of a bearer token; 0 = none */
+	char *challenge;     /* the last WWW-Authenticate seen */
+	dd_cred cred;
+	int cred_loaded;
+};
+
+void dd_registry_opts_init(dd_registry_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->tls_verify = 1;
+}
+
+const dd_ref *dd_registry_ref(const dd_registry *r)
+{
+	return &r->ref;
+}
+
+static void set_auth(dd_registry *r, char *value, time_t expiry)
+{
+	free(r->auth);
+	r->auth = value;
+	r->expiry = expiry;
+}
+
+static int load_cred(dd_registry *r, dd_error *err)
+{
+	if (r->cred_loaded)
+		return 0;
+	r->cred_loaded = 1;
+	if (r->user) {
+		r->cred.username = strdup(r->user);
+		r->cred.password = strdup(r->pass ? r->pass : "");
+		r->cred.origin = "--username";
+		return r->cred.username && r->cred.password ? 0 : dd_error_oom(err);
+	}
+	return dd_cred_lookup(&r->cred, r->ref.domain, err);
+}
+
+static char *urlenc(const char *s)
+{
+	char *e = curl_easy_escape(NULL, s, 0), *c = e ? strdup(e) : NULL;
+	curl_free(e);
+	return c;
+}
+
+/* Fetch a bearer token for the challenge. */
+static int fetch_token(dd_registry *r, const dd_challenge *ch, dd_error *err)
+{
+	dd_buf url = DD_BUF_INIT_MAX(8192), body = DD_BUF_INIT;
+	dd_http_response resp;
+	char scope[600], *basic = NULL, *svc = NULL, *sc = NULL;
+	json_t *j = NULL;
+	const char *tok;
+	long long expires;
+	int rc;
+
+	if (ch->scope && *ch->scope)
+		snprintf(scope, sizeof(scope), "%s", ch->scope);
+	else
+		snprintf(scope, sizeof(scope), "repository:%s:%s", r->ref.path,
+			 r->o.push ? "pull,push" : "pull");
+	svc = urlenc(ch->service ? ch->service : "");
+	sc = urlenc(scope);
+	if (!svc || !sc) {
+		rc = dd_error_oom(err);
+		goto done;
+	}
+	dd_buf_printf(&url, "%s%sservice=%s&scope=%s", ch->realm, strchr(ch->realm, '?') ? "&" : "?",
+		      svc, sc);
+	if (url.failed) {
+		rc = dd_buf_error(&url, err, "token URL");
+		goto done;
+	}
+	if ((rc = load_cred(r, err)))
+		goto done;
+	if (r->cred.identity_token) {
+		/* OAuth2 refresh-token grant, as `docker login` stores it. */
+		dd_buf form = DD_BUF_INIT;
+		char *rt = urlenc(r->cred.identity_token);
+		const char *h[] = { "Content-Type: application/x-www-form-urlencoded", NULL };
+		dd_buf_printf(&form, "grant_type=refresh_token&client_id=drydock&service=%s&scope=%s&refresh_token=%s",
+			      svc, sc, rt ? rt : "");
+		free(rt);
+		dd_http_req req = { "POST", dd_buf_cstr(&url), NULL, h, form.data, form.len, TOKEN_MAX };
+		rc = dd_http_request(r->http, &req, &resp, &body, err);
+		dd_buf_release(&form);
+	} else {
+		if (r->cred.username)
+			basic = dd_auth_basic_header(r->cred.username, r->cred.password);
+		dd_http_req req = { "GET", dd_buf_cstr(&url), basic, NULL, NULL, 0, TOKEN_MAX };
+		rc = dd_http_request(r->http, &req, &resp, &body, err);
+	}
+	if (rc)
+		goto done;
+	if (resp.status == 401 || resp.status == 403) {
+		rc = r->cred.username || r->cred.identity_token
+			? dd_error_set(err, DD_EENV, "%s: authentication failed for user '%s' (credentials from %s)",
+				       r->ref.domain, r->cred.username ? r->cred.username : "<token>",
+				       r->cred.origin ? r->cred.origin : "?")
+			: dd_error_set(err, DD_EENV, "%s: the token server refused anonymous access to %s "
+				       "(log in with docker login, or pass --username)", r->ref.domain, r->ref.path);
+		goto done;
+	}
+	if (resp.status != 200) {
+		rc = dd_error_set(err, DD_EENV, "%s: token server answered HTTP %ld", r->ref.domain, resp.status);
+		goto done;
+	}
+	j = json_loadb(dd_buf_cstr(&body), body.len, 0, NULL);
+	tok = json_string_value(json_object_get(j, "token"));
+	if (!tok || !*tok)
+		tok = json_string_value(json_object_get(j, "access_token"));
+	if (!tok || !*tok) {
+		rc = dd_error_set(err, DD_EINPUT, "%s: token server answer has no token", r->ref.domain);
+		goto done;
+	}
+	expires = json_is_integer(json_object_get(j, "expires_in"))
+		? json_integer_value(json_object_get(j, "expires_in")) : 60;
+	if (expires < 60)
+		expires = 60; /* the spec's minimum */
+	{
+		dd_buf h = DD_BUF_INIT_MAX(TOKEN_MAX);
+		dd_buf_printf(&h, "Bearer %s", tok);
+		if (h.failed) {
+			rc = dd_buf_error(&h, err, "token");
+			dd_buf_release(&h);
+			goto done;
+		}
+		set_auth(r, dd_buf_detach(&h, NULL), time(NULL) + (time_t)expires);
+	}
+done:
+	dd_http_response_release(&resp);
+	json_decref(j);
+	free(basic);
+	free(svc);
+	free(sc);
+	dd_buf_release(&url);
+	dd_buf_release(&body);
+	return rc;
+}
+
+/* Answer a challenge: set r->auth. */
+static int authenticate(dd_registry *r, const char *www, dd_error *err)
+{
+	dd_challenge ch;
+	int rc;
+
+	if (!www)
+		return dd_error_set(err, DD_EENV, "%s: HTTP 401 without a WWW-Authenticate challenge",
+				    r->ref.domain);
+	if ((rc = dd_challenge_parse(&ch, www, err)))
+		return dd_error_prefix(err, "%s", r->ref.domain);
+	free(r->challenge);
+	r->challenge = strdup(www);
+	if (ch.scheme == DD_AUTH_BASIC) {
+		if ((rc = load_cred(r, err)))
+			goto done;
+		if (!r->cred.username) {
+			rc = dd_error_set(err, DD_EENV, "%s requires authentication and no credentials were "
+					  "found (docker login, or --username with --password-stdin)",
+					  r->ref.domain);
+			goto done;
+		}
+		set_auth(r, dd_auth_basic_header(r->cred.username, r->cred.password), 0);
+		rc = r->auth ? 0 : dd_error_oom(err);
+	} else {
+		rc = fetch_token(r, &ch, err);
+	}
+done:
+	dd_challenge_release(&ch);
+	return rc;
+}
+
+static int refresh_if_needed(dd_registry *r, dd_error *err)
+{
+	if (r->auth && r->expiry && time(NULL) + 15 >= r->expiry && r->challenge) {
+		char *c = strdup(r->challenge);
+		int rc = c ? authenticate(r, c, err) : dd_error_oom(err);
+		free(c);
+		return rc;
+	}
+	return 0;
+}
+
+static int auth_failed(dd_registry *r, dd_error *err)
+{
+	if (r->cred.username)
+		return dd_error_set(err, DD_EENV, "%s: authentication failed for user '%s' (credentials from %s)",
+				    r->ref.domain, r->cred.username, r->cred.origin ? r->cred.origin : "?");
+	return dd_error_set(err, DD_EENV, "%s: access to %s denied (log in with docker login, or pass --username)",
+			    r->ref.domain, r->ref.path);
+}
+
+/* One request with authentication handled. */
+static int request(dd_registry *r, const char *method, const char *path, const char *const *hdrs,
+		   dd_http_response *resp, dd_buf *body, size_t max, dd_error *err)
+{
+	char url[2048];
+	int rc;
+
+	memset(resp, 0, sizeof(*resp));
+	snprintf(url, sizeof(url), "%s%s", r->base, path);
+	for (int attempt = 0;; attempt++) {
+		if ((rc = refresh_if_needed(r, err)))
+			return rc;
+		dd_http_req req = { method, url, r->auth, hdrs, NULL, 0, max };
+		if ((rc = dd_http_request(r->http, &req, resp, body, err)))
+			return dd_error_prefix(err, "%s", r->ref.domain);
+		if (resp->status != 401 || attempt > 0)
+			break;
+		if ((rc = authenticate(r, resp->www_authenticate, err)))
+			return rc;
+		dd_http_response_release(resp);
+	}
+	if (resp->status == 401)
+		return auth_failed(r, err);
+	return 0;
+}
+
+static int ping(dd_registry *r, const char *scheme, dd_error *err)
+{
+	dd_http_response resp;
+	int rc;
+
+	snprintf(r->base, sizeof(r->base), "%s://%s", scheme, dd_ref_api_host(&r->ref));
+	rc = request(r, "GET", "/v2/", NULL, &resp, NULL, 65536, err);
+	if (!rc && resp.status != 200)
+		rc = dd_error_set(err, DD_EENV, "%s: /v2/ answered HTTP %ld: not an OCI registry?",
+				  r->ref.domain, resp.status);
+	if (rc && resp.curl_code)
+		rc = -1000 - resp.curl_code; /* tell the caller which transport error */
+	dd_http_response_release(&resp);
+	return rc;
+}
+
+int dd_registry_new(dd_registry **out, const dd_ref *ref, const dd_registry_opts *o,
+		    dd_error *err)
+{
+	dd_registry *r;
+	dd_http_opts ho = { 0 };
+	int rc, may_http;
+
+	*out = NULL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return dd_error_oom(err);
+	r->ref = *ref;
+	if (o)
+		r->o = *o;
+	else
+		dd_registry_opts_init(&r->o);
+	r->user = o && o->username ? strdup(o->username) : NULL;
+	r->pass = o && o->password ? strdup(o->password) : NULL;
+	ho.insecure = !r->o.tls_verify;
+	ho.ca_file = r->o.ca_file;
+	ho.ca_dir = r->o.cert_dir;
+	may_http = !r->o.tls_verify || dd_ref_is_loopback(ref);
+	if ((rc = dd_http_new(&r->http, &ho, err)))
+		goto fail;
+	rc = ping(r, "https", err);
+	if (rc <= -1000 && may_http && rc == -1000 - CURLE_SSL_CONNECT_ERROR) {
+		/* The server does not speak TLS: plain HTTP is allowed here. */
+		dd_http_free(r->http);
+		ho.allow_http = 1;
+		if ((rc = dd_http_new(&r->http, &ho, err)))
+			goto fail;
+		rc = ping(r, "http", err);
+	}
+	if (rc <= -1000)
+		rc = DD_EENV;
+	if (rc)
+		goto fail;
+	*out = r;
+	return 0;
+fail:
+	dd_registry_free(r);
+	return rc;
+}
+
+void dd_registry_free(dd_registry *r)
+{
+	if (!r)
+		return;
+	dd_http_free(r->http);
+	free(r->auth);
+	free(r->challenge);
+	dd_cred_release(&r->cred);
+	if (r->pass) {
+		memset(r->pass, 0, strlen(r->pass));
+		free(r->pass);
+	}
+	free(r->user);
+	free(r);
+}
+
+static int status_error(dd_registry *r, const char *what, const char *ref, long status, dd_error *err)
+{
+	if (status == 404)
+		return dd_error_set(err, DD_EINPUT, "%s/%s: %s %s not found", r->ref.domain, r->ref.path,
+				    what, ref);
+	if (status == 403)
+		return dd_error_set(err, DD_EENV, "%s/%s: access to %s %s denied", r->ref.domain,
+				    r->ref.path, what, ref);
+	return dd_error_set(err, DD_EENV, "%s/%s: %s %s: HTTP %ld", r->ref.domain, r->ref.path, what,
+			    ref, status);
+}
+
+int dd_registry_get_manifest(dd_registry *r, const char *reference, dd_buf *body,
+			     char **media_type, dd_digest *digest, dd_error *err)
+{
+	const char *hdrs[] = { dd_manifest_accept, NULL };
+	dd_http_response resp;
+	char path[600];
+	int rc;
+
+	*media_type = NULL;
+	snprintf(path, sizeof(path), "/v2/%s/manifests/%s", r->ref.path, reference);
+	body->max = MANIFEST_MAX;
+	if ((rc = request(r, "GET", path, hdrs, &resp, body, MANIFEST_MAX, err)))
+		goto done;
+	if (resp.status != 200) {
+		rc = status_error(r, "manifest", reference, resp.status, err);
+		goto done;
+	}
+	if ((rc = dd_digest_of(digest, body->data ? body->data : "", body->len, err)))
+		goto done;
+	if (!strncmp(reference, "sha256:", 7) && strcmp(reference, digest->s)) {
+		rc = dd_error_set(err, DD_EINPUT, "%s/%s: manifest %s digest mismatch: got %s",
+				  r->ref.domain, r->ref.path, reference, digest->s);
+		goto done;
+	}
+	if (resp.docker_digest && !strncmp(resp.docker_digest, "sha256:", 7) &&
+	    strcmp(resp.docker_digest, digest->s)) {
+		rc = dd_error_set(err, DD_EINPUT, "%s/%s: manifest %s: Docker-Content-Digest %s does not match "
+				  "the content (%s)", r->ref.domain, r->ref.path, reference,
+				  resp.docker_digest, digest->s);
+		goto done;
+	}
+	if (resp.content_type) {
+		size_t n = strcspn(resp.content_type, ";");
+		*media_type = dd_strndup(resp.content_type, n);
+	}
+done:
+	dd_http_response_release(&resp);
+	return rc;
+}
+
+int dd_registry_resolve(dd_registry *r, const char *reference, dd_digest *digest,
+			char **media_type, dd_error *err)
+{
+	const char *hdrs[] = { dd_manifest_accept, NULL };
+	dd_http_response resp;
+	char path[600];
+	int rc;
+
+	*media_type = NULL;
+	snprintf(path, sizeof(path), "/v2/%s/manifests/%s", r->ref.path, reference);
+	if ((rc = request(r, "HEAD", path, hdrs, &resp, NULL, 0, err)))
+		goto done;
+	if (resp.status != 200) {
+		rc = status_error(r, "manifest", reference, resp.status, err);
+		goto done;
+	}
+	if (resp.docker_digest && dd_digest_parse(digest, resp.docker_digest, "Docker-Content-Digest", NULL) == 0) {
+		if (resp.content_type)
+			*media_type = dd_strndup(resp.content_type, strcspn(resp.content_type, ";"));
+		goto done;
+	}
+	/* No (usable) digest header: GET and hash. */
+	{
+		dd_buf body = DD_BUF_INIT;
+		rc = dd_registry_get_manifest(r, reference, &body, media_type, digest, err);
+		dd_buf_release(&body);
+	}
+done:
+	dd_http_response_release(&resp);
+	return rc;
+}
+
+int dd_registry_get_blob(dd_registry *r, const dd_digest *digest, size_t max, dd_buf *body,
+			 dd_error *err)
+{
+	dd_http_response resp;
+	dd_digest got;
+	char path[600];
+	int rc;
+
+	snprintf(path, sizeof(path), "/v2/%s/blobs/%s", r->ref.path, digest->s);
+	body->max = max;
+	if ((rc = request(r, "GET", path, NULL, &resp, body, max, err)))
+		goto done;
+	if (resp.status != 200) {
+		rc = status_error(r, "blob", digest->s, resp.status, err);
+		goto done;
+	}
+	if ((rc = dd_digest_of(&got, body->data ? body->data : "", body->len, err)))
+		goto done;
+	if (!dd_digest_eq(&got, digest))
+		rc = dd_error_set(err, DD_EINPUT, "%s/%s: blob %s digest mismatch: got %s", r->ref.domain,
+				  r->ref.path, digest->s, got.s);
+done:
+	dd_http_response_release(&resp);
+	return rc;
+}
+
+int dd_registry_open_blob(dd_registry *r, const dd_digest *digest, dd_http_stream **out,
+			  dd_reader *reader, dd_error *err)
+{
+	dd_http_response resp;
+	char url[2048];
+	int rc;
+
+	*out = NULL;
+	snprintf(url, sizeof(url), "%s/v2/%s/blobs/%s", r->base, r->ref.path, digest->s);
+	for (int attempt = 0;; attempt++) {
+		if ((rc = refresh_if_needed(r, err)))
+			return rc;
+		dd_http_req req = { "GET", url, r->auth, NULL, NULL, 0, 0 };
+		rc = dd_http_stream_open(r->http, &req, &resp, out, err);
+		if (rc) {
+			dd_http_response_release(&resp);
+			return dd_error_prefix(err, "%s", r->ref.domain);
+		}
+		if (*out || resp.status != 401 || attempt > 0)
+			break;
+		rc = authenticate(r, resp.www_authenticate, err);
+		dd_http_response_release(&resp);
+		if (rc)
+			return rc;
+	}
+	if (!*out) {
+		rc = resp.status == 401 ? auth_failed(r, err)
+					: status_error(r, "blob", digest->s, resp.status, err);
+		dd_http_response_release(&resp);
+		return rc;
+	}
+	dd_http_response_release(&resp);
+	dd_http_stream_reader(*out, reader);
+	return 0;
+}
+
+/* Link: </v2/x/tags/list?n=100&last=y>; rel="next" -> the path. */
+static char *next_link(const char *link)
+{
+	const char *lt, *gt;
+	if (!link || !strstr(link, "rel=\"next\"") || !(lt = strchr(link, '<')) ||
+	    !(gt = strchr(lt, '>')))
+		return NULL;
+	return dd_strndup(lt + 1, (size_t)(gt - lt - 1));
+}
+
+int dd_registry_list_tags(dd_registry *r, int (*cb)(void *ctx, const char *tag), void *ctx,
+			  dd_error *err)
+{
+	char first[600];
+	char *path;
+	int rc = 0, pages = 0;
+
+	snprintf(first, sizeof(first), "/v2/%s/tags/list?n=1000", r->ref.path);
+	path = strdup(first);
+	while (path && !rc) {
+		dd_http_response resp;
+		dd_buf body = DD_BUF_INIT;
+		json_t *j = NULL, *tags, *t;
+		size_t i;
+		char *next = NULL;
+
+		if (++pages > 10000) {
+			rc = dd_error_set(err, DD_EINPUT, "%s/%s: tag list does not end", r->ref.domain, r->ref.path);
+			break;
+		}
+		if (!strncmp(path, "http", 4)) {
+			/* absolute Link: must stay on this registry */
+			char *abs = path;
+			if (!dd_http_same_origin(abs, r->base)) {
+				rc = dd_error_set(err, DD_EINPUT, "%s: tag list pagination points to another host",
+						  r->ref.domain);
+				break;
+			}
+			path = strdup(abs + strlen(r->base));
+			free(abs);
+			if (!path)
+				break;
+		}
+		rc = request(r, "GET", path, NULL, &resp, &body, (size_t)16 << 20, err);
+		if (!rc && resp.status != 200)
+			rc = status_error(r, "tag list", "", resp.status, err);
+		if (!rc) {
+			j = json_loadb(dd_buf_cstr(&body), body.len, 0, NULL);
+			tags = json_object_get(j, "tags");
+			if (!json_is_array(tags) && !json_is_null(tags))
+				rc = dd_error_set(err, DD_EINPUT, "%s/%s: malformed tag list", r->ref.domain,
+						  r->ref.path);
+			json_array_foreach(tags, i, t) {
+				if (rc)
+					break;
+				if (json_is_string(t))
+					rc = cb(ctx, json_string_value(t));
+			}
+			next = next_link(resp.link);
+		}
+		json_decref(j);
+		dd_buf_release(&body);
+		dd_http_response_release(&resp);
+		free(path);
+		path = next;
+	}
+	free(path);
+	return rc;
+}
