@@ -103,6 +103,7 @@ int dd_cli_color(FILE *fp);
 
 /* The commands (one file each). */
 int dd_cmd_inspect(int argc, char **argv, dd_error *err);
+int dd_cmd_sbom(int argc, char **argv, dd_error *err);
 int dd_cmd_resolve(int argc, char **argv, dd_error *err);
 
 #endif

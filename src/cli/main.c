@@ -14,6 +14,7 @@ static int cmd_version(int argc, char **argv, dd_error *err);
 
 static const struct dd_cmd commands[] = {
 	{ "inspect", dd_cmd_inspect, "show an image's manifest, config and layers" },
+	{ "sbom", dd_cmd_sbom, "list the OS packages of an image (table, JSON, CycloneDX, SPDX)" },
 	{ "resolve", dd_cmd_resolve, "print the digest a registry reference points to" },
 	{ "help", cmd_help, "show help for drydock or one command" },
 	{ "version", cmd_version, "print drydock's version" },

@@ -293,8 +293,10 @@ const dd_walker *dd_catalog_walker(const dd_catalog *cat)
 
 void dd_catalog_report(const dd_catfile *f, dd_inventory *inv)
 {
-	for (size_t i = 0; f && i < f->warn.n; i++)
+	for (size_t i = 0; f && i < f->warn.n; i++) {
 		dd_inventory_warn(inv, "%s", f->warn.v[i]);
+		inv->ndamaged++;
+	}
 }
 
 static int same(const char *a, const char *b)

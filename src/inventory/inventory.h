@@ -55,6 +55,10 @@ typedef struct dd_inventory {
 	dd_pkglist pkgs;     /* sorted with dd_pkglist_sort() by collect */
 	char **warnings;     /* one line each, as passed to dd_warn() */
 	size_t nwarnings;
+	/* How many of the warnings are about damaged package or release data
+	 * (skipped entries, unreadable databases) rather than, say, an unknown
+	 * OS: what --strict turns into exit 3. */
+	size_t ndamaged;
 } dd_inventory;
 
 /* An empty inventory (no layers, unknown OS, no packages). */
