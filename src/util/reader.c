@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,6 +28,30 @@ void dd_reader_from_fd(dd_reader *r, dd_fd_reader *st, int fd, const char *name)
 	st->fd = fd;
 	st->name = name ? name : "(file)";
 	r->read = fd_read;
+	r->ctx = st;
+}
+
+static ssize_t mem_read(void *ctx, void *buf, size_t n, dd_error *err)
+{
+	dd_mem_reader *st = ctx;
+	size_t left = st->len - st->off;
+	(void)err;
+	if (n > left)
+		n = left;
+	if (n > (size_t)SSIZE_MAX)
+		n = (size_t)SSIZE_MAX;
+	if (n)
+		memcpy(buf, st->p + st->off, n);
+	st->off += n;
+	return (ssize_t)n;
+}
+
+void dd_reader_from_mem(dd_reader *r, dd_mem_reader *st, const void *p, size_t len)
+{
+	st->p = p;
+	st->len = p ? len : 0;
+	st->off = 0;
+	r->read = mem_read;
 	r->ctx = st;
 }
 

@@ -33,6 +33,13 @@ typedef struct dd_fd_reader {
 } dd_fd_reader;
 void dd_reader_from_fd(dd_reader *r, dd_fd_reader *st, int fd, const char *name);
 
+/* A reader over a memory block (borrowed; must outlive the reader). */
+typedef struct dd_mem_reader {
+	const unsigned char *p;
+	size_t len, off;
+} dd_mem_reader;
+void dd_reader_from_mem(dd_reader *r, dd_mem_reader *st, const void *p, size_t len);
+
 /* Read the whole stream into out, failing with DD_EINPUT naming `what` when
  * it exceeds max bytes. */
 int dd_reader_slurp(dd_reader *r, dd_buf *out, size_t max, const char *what, dd_error *err);
