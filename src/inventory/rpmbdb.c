@@ -130,8 +130,7 @@ static int pair(bdb *b, uint32_t pg, const uint8_t *p, uint32_t nent, uint32_t k
 	snprintf(rec, sizeof(rec), "page %u item %u", pg, k);
 	if (item(b, p, nent, k, &ks, &kn) || item(b, p, nent, k + 1, &ds, &dn)) {
 		w->st->records++;
-		w->st->skipped++;
-		dd_warn("%s: %s: skipped: item offsets outside the page", w->name, rec);
+		dd_rpmdb_skip(w, rec, "item offsets outside the page");
 		return 0;
 	}
 	const uint8_t *key = p + ks, *data = p + ds;
@@ -156,8 +155,7 @@ static int pair(bdb *b, uint32_t pg, const uint8_t *p, uint32_t nent, uint32_t k
 		snprintf(why, sizeof(why), "data item of type %u (%u bytes) is not a header", data[0], dn);
 	}
 	w->st->records++;
-	w->st->skipped++;
-	dd_warn("%s: %s: skipped: %s", w->name, rec, why);
+	dd_rpmdb_skip(w, rec, "%s", why);
 	return 0;
 }
 

@@ -66,9 +66,8 @@ int dd_rpmdb_add_blob(dd_rpmdb_walk *w, const uint8_t *blob, size_t len, const c
 		return dd_error_prefix(err, "%s: %s", w->name, record);
 	}
 	if (rc) {
-		dd_warn("%s: %s: skipped malformed rpm header: %s", w->name, record, e.msg);
 		dd_pkglist_drop_last(w->out);
-		w->st->skipped++;
+		dd_rpmdb_skip(w, record, "malformed rpm header: %s", e.msg);
 		return 0;
 	}
 	if (!strcmp(p->name, "gpg-pubkey")) {
@@ -80,15 +79,30 @@ int dd_rpmdb_add_blob(dd_rpmdb_walk *w, const uint8_t *blob, size_t len, const c
 	return 0;
 }
 
+void dd_rpmdb_skip(dd_rpmdb_walk *w, const char *record, const char *fmt, ...)
+{
+	char msg[DD_ERROR_MSG_MAX];
+	va_list ap;
+	w->st->skipped++;
+	if (++w->nwarn > DD_RPMDB_MAX_WARN)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	dd_warn("%s: %s: skipped: %s", w->name, record, msg);
+}
+
 void dd_rpmdb_truncated(dd_rpmdb_walk *w, const char *fmt, ...)
 {
 	char msg[DD_ERROR_MSG_MAX];
 	va_list ap;
+	w->st->truncated = 1;
+	if (++w->nwarn > DD_RPMDB_MAX_WARN)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	dd_warn("%s: %s; packages after it are missing", w->name, msg);
-	w->st->truncated = 1;
+	dd_warn("%s: %s; packages stored past it are missing", w->name, msg);
 }
 
 int dd_rpmdb_parse_ex(const void *data, size_t len, const char *name, dd_pkglist *out,
@@ -106,6 +120,7 @@ int dd_rpmdb_parse_ex(const void *data, size_t len, const char *name, dd_pkglist
 	w.out = out;
 	w.st = stats;
 	w.max_records = 1u << 20;
+	w.nwarn = 0;
 	stats->format = dd_rpmdb_detect(data, len);
 	switch (stats->format) {
 	case DD_RPMDB_BDB: rc = dd_rpmdb_walk_bdb(data, len, &w, err); break;
@@ -116,6 +131,9 @@ int dd_rpmdb_parse_ex(const void *data, size_t len, const char *name, dd_pkglist
 				    "%s: not an rpm database (no BerkeleyDB, NDB or SQLite magic)",
 				    w.name);
 	}
+	if (!rc && w.nwarn > DD_RPMDB_MAX_WARN)
+		dd_warn("%s: %zu more problems not shown (%zu malformed records skipped in all)",
+			w.name, w.nwarn - DD_RPMDB_MAX_WARN, stats->skipped);
 	if (rc) {
 		while (out->n > n0)
 			dd_pkglist_drop_last(out);

@@ -71,7 +71,11 @@ typedef struct dd_rpmdb_walk {
 	dd_pkglist *out;
 	dd_rpmdb_stats *st;
 	size_t max_records;      /* stop (truncated) after this many blobs */
+	size_t nwarn;            /* warnings issued (capped at DD_RPMDB_MAX_WARN) */
 } dd_rpmdb_walk;
+
+/* Warnings about one database beyond this many are summarised in one line. */
+#define DD_RPMDB_MAX_WARN 10
 
 /* Parse one header blob found at `record` (a short label such as
  * "record 12" or "slot 3 (package 7)"): append it to w->out, or skip it
@@ -80,7 +84,11 @@ typedef struct dd_rpmdb_walk {
 int dd_rpmdb_add_blob(dd_rpmdb_walk *w, const uint8_t *blob, size_t len, const char *record,
 		      dd_error *err);
 
-/* Warn that the walk stopped early, and mark the stats. */
+/* Skip a malformed record (already counted in records): count it and warn
+ * "NAME: RECORD: skipped: WHY". */
+void dd_rpmdb_skip(dd_rpmdb_walk *w, const char *record, const char *fmt, ...) DD_PRINTF(3, 4);
+
+/* Warn that (part of) the walk stopped early, and mark the stats. */
 void dd_rpmdb_truncated(dd_rpmdb_walk *w, const char *fmt, ...) DD_PRINTF(2, 3);
 
 /* The backends.  Each returns 0 (possibly with skipped records), DD_EINPUT

@@ -36,7 +36,7 @@ enum {
 	TAG_HEADERIMAGE = 61, TAG_HEADERSIGNATURES = 62, TAG_HEADERIMMUTABLE = 63,
 	TAG_I18NTABLE = 100,
 	TAG_NAME = 1000, TAG_VERSION = 1001, TAG_RELEASE = 1002, TAG_EPOCH = 1003,
-	TAG_SUMMARY = 1004, TAG_SIZE = 1009, TAG_VENDOR = 1011, TAG_LICENSE = 1014,
+	TAG_SUMMARY = 1004, TAG_BUILDTIME = 1006, TAG_SIZE = 1009, TAG_VENDOR = 1011, TAG_LICENSE = 1014,
 	TAG_PACKAGER = 1015, TAG_ARCH = 1022, TAG_SOURCERPM = 1044,
 	TAG_LONGSIZE = 5009, TAG_MODULARITYLABEL = 5096,
 };
@@ -71,6 +71,7 @@ static const char *tag_name(uint32_t tag)
 	case TAG_RELEASE: return "RELEASE";
 	case TAG_EPOCH: return "EPOCH";
 	case TAG_SUMMARY: return "SUMMARY";
+	case TAG_BUILDTIME: return "BUILDTIME";
 	case TAG_SIZE: return "SIZE";
 	case TAG_VENDOR: return "VENDOR";
 	case TAG_LICENSE: return "LICENSE";
@@ -306,6 +307,9 @@ static int fill(const hdr *h, const entry *ents, dd_package *p, dd_error *err)
 	if (!found && (rc = get_u64(h, ents, TAG_SIZE, T_INT32, &v, &found, err)))
 		return rc;
 	p->size = found ? v : 0;
+	if ((rc = get_u64(h, ents, TAG_BUILDTIME, T_INT32, &v, &found, err)))
+		return rc;
+	p->build_time = found ? (int64_t)v : 0;
 
 	dd_buf b = DD_BUF_INIT;
 	if (p->has_epoch)

@@ -112,8 +112,7 @@ int dd_rpmdb_walk_ndb(const uint8_t *d, size_t len, dd_rpmdb_walk *w, dd_error *
 		if (!blob) {
 			/* Counted as a record that could not be read. */
 			w->st->records++;
-			w->st->skipped++;
-			dd_warn("%s: %s: skipped: %s", w->name, rec, why);
+			dd_rpmdb_skip(w, rec, "%s", why);
 			continue;
 		}
 		if ((rc = dd_rpmdb_add_blob(w, blob, blen, rec, err)))

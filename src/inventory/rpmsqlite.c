@@ -147,8 +147,7 @@ int dd_rpmdb_walk_sqlite(const uint8_t *d, size_t len, dd_rpmdb_walk *w, dd_erro
 		snprintf(rec, sizeof(rec), "hnum %lld", (long long)sqlite3_column_int64(st, 0));
 		if (sqlite3_column_type(st, 1) != SQLITE_BLOB) {
 			w->st->records++;
-			w->st->skipped++;
-			dd_warn("%s: %s: skipped: blob column is not a BLOB", w->name, rec);
+			dd_rpmdb_skip(w, rec, "the blob column holds no BLOB");
 			continue;
 		}
 		const void *blob = sqlite3_column_blob(st, 1);
