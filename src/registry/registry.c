@@ -484,7 +484,12 @@ int dd_registry_list_tags(dd_registry *r, int (*cb)(void *ctx, const char *tag),
 	char *path;
 	int rc = 0, pages = 0;
 
-	snprintf(first, sizeof(first), "/v2/%s/tags/list?n=1000", r->ref.path);
+	/* DRYDOCK_TAGS_PAGE sets the page size (tests use it to force paging). */
+	const char *ps = getenv("DRYDOCK_TAGS_PAGE");
+	long page = ps ? strtol(ps, NULL, 10) : 1000;
+	if (page < 1 || page > 10000)
+		page = 1000;
+	snprintf(first, sizeof(first), "/v2/%s/tags/list?n=%ld", r->ref.path, page);
 	path = strdup(first);
 	while (path && !rc) {
 		dd_http_response resp;
