@@ -48,7 +48,28 @@ typedef struct dd_layer_desc {
 	uint64_t size;         /* compressed size, from the manifest */
 	dd_layer_stats stats;  /* measured by dd_image_walk() */
 	int walked;            /* stats are valid */
+	const char *created_by;/* the config history entry that made this layer,
+				  or NULL (history absent or inconsistent) */
 } dd_layer_desc;
+
+/* The parts of an image config users ask about (all strings borrowed from
+ * the image; NULL when absent). */
+typedef struct dd_history {
+	const char *created, *created_by, *author, *comment;
+	int empty_layer;
+} dd_history;
+
+typedef struct dd_image_config {
+	const char *os, *architecture, *variant, *os_version;
+	const char *created, *author;
+	const char *user, *working_dir, *stop_signal;
+	const char **entrypoint; size_t n_entrypoint;
+	const char **cmd; size_t n_cmd;
+	const char **env; size_t n_env;
+	const char **label_keys, **label_values; size_t n_labels;
+	dd_history *history; size_t n_history;
+	const char **diff_ids; size_t n_diff_ids;  /* validated digests */
+} dd_image_config;
 
 typedef struct dd_image_opts {
 	const char *platform;  /* NULL: the host's */
@@ -72,8 +93,13 @@ const dd_buf *dd_image_manifest_raw(const dd_image *img);
 const dd_digest *dd_image_config_digest(const dd_image *img);
 const dd_buf *dd_image_config_raw(const dd_image *img);
 const dd_platform *dd_image_platform(const dd_image *img);
-/* Manifest annotation (e.g. org.opencontainers.image.base.name) or NULL. */
+/* Manifest annotation (e.g. org.opencontainers.image.base.name) or NULL.
+ * When the manifest lacks it, the annotations of the descriptors that led to
+ * it (the index entry, then the entries above it) are consulted. */
 const char *dd_image_annotation(const dd_image *img, const char *key);
+/* The parsed config (NULL for rootfs:) and one of its labels (or NULL). */
+const dd_image_config *dd_image_config_info(const dd_image *img);
+const char *dd_image_label(const dd_image *img, const char *key);
 
 size_t dd_image_layer_count(const dd_image *img);
 const dd_layer_desc *dd_image_layer(const dd_image *img, size_t i);

@@ -1,0 +1,141 @@
+/*
+ * internal.h - what the image sources (ref.c, manifest.c, oci.c,
+ * dockerarchive.c, rootfs.c, image.c) share; not part of the public API.
+ *
+ * Memory: dd_srcref owns its strings (dd_srcref_release); dd_doc owns its JSON
+ * root and the descriptor arrays, and every string in a dd_desc is borrowed
+ * from that root; the dd_image owns everything hanging off it.
+ */
+#ifndef DD_IMAGE_INTERNAL_H
+#define DD_IMAGE_INTERNAL_H
+
+#include <jansson.h>
+
+#include "image/image.h"
+
+#define DD_INDEX_DEPTH_MAX 8       /* index -> index -> ... -> manifest */
+#define DD_DESCRIPTORS_MAX 100000  /* entries of one index or layers of one manifest */
+
+/* ---- references (ref.c) ---- */
+
+typedef struct dd_srcref {
+	enum dd_transport transport;
+	char *path;
+	char *tag;        /* oci: the ref.name to select; docker-archive: normalised
+			     "domain/repo:tag" to match RepoTags; NULL when none */
+	dd_digest digest; /* oci: @DIGEST; unset when none */
+	long index;       /* docker-archive: :@N source index; -1 when none */
+} dd_srcref;
+
+/* Parse a reference (see docs/images.md); DD_EUSAGE on anything else. */
+int dd_srcref_parse(dd_srcref *out, const char *s, dd_error *err);
+void dd_srcref_release(dd_srcref *r);
+/* Normalise a docker reference "alpine:3.10" -> "docker.io/library/alpine:3.10"
+ * (":latest" added when there is no tag).  Returns NULL when s is not a valid
+ * name[:tag] (digests are refused too). Caller frees. */
+char *dd_srcref_docker_name(const char *s);
+
+/* ---- JSON documents (manifest.c) ---- */
+
+#define DD_MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define DD_MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+#define DD_MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
+#define DD_MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define DD_MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define DD_MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
+#define DD_MT_DOCKER_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
+#define DD_ANN_REF_NAME "org.opencontainers.image.ref.name"
+
+enum dd_doc_kind { DD_DOC_MANIFEST, DD_DOC_INDEX };
+
+typedef struct dd_desc {
+	const char *media_type;  /* NULL when absent */
+	dd_digest digest;
+	uint64_t size;
+	int has_platform;
+	dd_platform platform;
+	json_t *annotations;     /* object or NULL; borrowed */
+	const char *ref_name;    /* annotations[org.opencontainers.image.ref.name] */
+} dd_desc;
+
+typedef struct dd_doc {
+	json_t *root;
+	enum dd_doc_kind kind;
+	const char *media_type;  /* canonical (static string) */
+	dd_desc config;          /* manifests */
+	dd_desc *layers;         /* manifests */
+	size_t nlayers;
+	dd_desc *manifests;      /* indexes */
+	size_t nmanifests;
+	json_t *annotations;     /* object or NULL; borrowed */
+} dd_doc;
+
+/* Parse n bytes as a JSON object: size checked first (DD_JSON_MAX), duplicate
+ * keys refused.  `what` names the document in messages. */
+int dd_json_load(json_t **out, const void *p, size_t n, const char *what, dd_error *err);
+
+/* Parse a manifest or an index.  `declared` is the media type of the
+ * descriptor that pointed here (NULL when unknown); it must agree with the
+ * document's own mediaType when both are present. */
+int dd_doc_parse(dd_doc *out, const void *p, size_t n, const char *declared, const char *what,
+		 dd_error *err);
+void dd_doc_release(dd_doc *d);
+
+/* Parse an image config.  The config borrows strings from *root_out, which
+ * the caller keeps alive (json_decref) as long as the config is used. */
+int dd_config_parse(dd_image_config *out, json_t **root_out, const void *p, size_t n,
+		    const char *media_type, const char *what, dd_error *err);
+void dd_config_release(dd_image_config *c);
+
+/* Does a descriptor's platform satisfy `want`?  0 no, 1 compatible, 2 exact. */
+int dd_platform_match(const dd_platform *have, const dd_platform *want);
+
+/* Check that `buf` hashes to `want` ("blob sha256:... digest mismatch"). */
+int dd_blob_verify(const dd_digest *want, const void *p, size_t n, const char *what,
+		   dd_error *err);
+
+/* ---- the image ---- */
+
+struct dd_image {
+	char *ref;
+	dd_srcref r;
+	dd_limits limits;
+	dd_platform want;         /* platform asked for (or the host's) */
+	int want_explicit;
+
+	dd_digest index_digest, manifest_digest, config_digest;
+	char *manifest_media_type;
+	dd_buf manifest_raw, config_raw;
+	json_t *manifest_root;    /* parsed manifest (oci:) or NULL */
+	json_t *config_root;
+	json_t *ann[DD_INDEX_DEPTH_MAX + 2]; /* descriptor annotations, nearest last (refs) */
+	size_t nann;
+	dd_image_config config;
+	dd_platform platform;
+
+	dd_layer_desc *layers;
+	size_t nlayers;
+
+	/* oci: */
+	int dirfd;
+	/* docker-archive: per layer, the member that holds it and, when the
+	 * member name is content-addressed (blobs/sha256/HEX), its digest. */
+	char **members;
+	dd_digest *member_digest;
+};
+
+int dd_oci_open(dd_image *img, dd_error *err);
+int dd_oci_walk(dd_image *img, dd_walker *w, dd_error *err);
+int dd_dockerarchive_open(dd_image *img, dd_error *err);
+int dd_dockerarchive_walk(dd_image *img, dd_walker *w, dd_error *err);
+int dd_rootfs_open(dd_image *img, dd_error *err);
+int dd_rootfs_walk(dd_image *img, dd_walker *w, dd_error *err);
+
+/* Shared by the sources: set up img->layers from a parsed config and the
+ * manifest's layer descriptors (count checked against rootfs.diff_ids). */
+int dd_image_set_layers(dd_image *img, const dd_desc *layers, size_t n, dd_error *err);
+/* Adopt a verified config blob: parse it, keep raw bytes, digest, platform. */
+int dd_image_set_config(dd_image *img, const dd_digest *digest, const void *p, size_t n,
+			const char *media_type, dd_error *err);
+
+#endif
