@@ -16,6 +16,8 @@ static const struct dd_cmd commands[] = {
 	{ "inspect", dd_cmd_inspect, "show an image's manifest, config and layers" },
 	{ "sbom", dd_cmd_sbom, "list the OS packages of an image (table, JSON, CycloneDX, SPDX)" },
 	{ "resolve", dd_cmd_resolve, "print the digest a registry reference points to" },
+	{ "version-cmp", dd_cmd_version_cmp, "compare two versions with an ecosystem's ordering" },
+	{ "db", dd_cmd_db, "import vulnerability feeds; show, export the vulnerability DB" },
 	{ "help", cmd_help, "show help for drydock or one command" },
 	{ "version", cmd_version, "print drydock's version" },
 	{ NULL, NULL, NULL },
