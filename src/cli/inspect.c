@@ -181,9 +181,9 @@ static void human_size(char *buf, size_t n, json_int_t v)
 	snprintf(buf, n, i ? "%.1f %s" : "%.0f %s", d, u[i]);
 }
 
-static const char *jstr(json_t *o, const char *k)
+static const char *jstr(json_t *obj, const char *k)
 {
-	const char *s = json_string_value(json_object_get(o, k));
+	const char *s = json_string_value(json_object_get(obj, k));
 	return s ? s : "";
 }
 
