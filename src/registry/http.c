@@ -219,6 +219,23 @@ static size_t body_cb(char *p, size_t size, size_t nm, void *ud)
 	return n;
 }
 
+struct upload_ctx {
+	dd_reader *r;
+	dd_error err;
+	int failed;
+};
+
+static size_t upload_cb(char *p, size_t size, size_t nm, void *ud)
+{
+	struct upload_ctx *u = ud;
+	ssize_t n = dd_reader_read(u->r, p, size * nm, &u->err);
+	if (n < 0) {
+		u->failed = 1;
+		return CURL_READFUNC_ABORT;
+	}
+	return (size_t)n;
+}
+
 static struct curl_slist *build_headers(const dd_http_req *req, const char *auth)
 {
 	struct curl_slist *l = NULL, *t;
@@ -351,7 +368,14 @@ int dd_http_request(dd_http *h, const dd_http_req *req, dd_http_response *resp, 
 		common_opts(h, h->curl, url, method, hdrs, &hc);
 		curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, body_cb);
 		curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &bc);
-		if (req->body && strcmp(method, "GET") && strcmp(method, "HEAD")) {
+		struct upload_ctx uc = { req->upload, DD_ERROR_INIT, 0 };
+		if (req->upload) {
+			curl_easy_setopt(h->curl, CURLOPT_UPLOAD, 1L);
+			curl_easy_setopt(h->curl, CURLOPT_READFUNCTION, upload_cb);
+			curl_easy_setopt(h->curl, CURLOPT_READDATA, &uc);
+			curl_easy_setopt(h->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->upload_len);
+			curl_easy_setopt(h->curl, CURLOPT_CUSTOMREQUEST, method);
+		} else if (req->body && strcmp(method, "GET") && strcmp(method, "HEAD")) {
 			curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, req->body);
 			curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
 		} else if (!strcmp(method, "PUT") || !strcmp(method, "POST") || !strcmp(method, "PATCH")) {
@@ -360,13 +384,17 @@ int dd_http_request(dd_http *h, const dd_http_req *req, dd_http_response *resp, 
 		}
 		cr = curl_easy_perform(h->curl);
 		curl_slist_free_all(hdrs);
+		if (uc.failed) {
+			rc = dd_error_set(err, uc.err.code ? uc.err.code : DD_EENV, "%s", uc.err.msg);
+			break;
+		}
 		if (bc.too_big) {
 			rc = dd_error_set(err, DD_EINPUT, "%s: response body larger than %zu bytes",
 					  url, bc.max);
 			break;
 		}
 		if (cr != CURLE_OK) {
-			if (retryable_curl(cr) && attempt < h->o.max_retries) {
+			if (retryable_curl(cr) && attempt < h->o.max_retries && !req->upload) {
 				dd_debug("%s: %s; retrying", url, curl_msg(h, cr));
 				backoff(attempt++, -1);
 				hop--;
@@ -377,7 +405,7 @@ int dd_http_request(dd_http *h, const dd_http_req *req, dd_http_response *resp, 
 			break;
 		}
 		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
-		if (retryable_status(resp->status) && attempt < h->o.max_retries) {
+		if (retryable_status(resp->status) && attempt < h->o.max_retries && !req->upload) {
 			dd_debug("%s: HTTP %ld; retrying", url, resp->status);
 			backoff(attempt++, resp->retry_after);
 			hop--;
@@ -481,7 +509,7 @@ static void stream_detach(dd_http_stream *s)
 static int stream_start(dd_http_stream *s, const char *auth, dd_error *err)
 {
 	dd_http *h = s->h;
-	s->hdrs = build_headers(&(dd_http_req){ "GET", s->url, NULL, NULL, NULL, 0, 0 }, auth);
+	s->hdrs = build_headers(&(dd_http_req){ .method = "GET", .url = s->url }, auth);
 	s->easy = curl_easy_init();
 	if (!s->hdrs || !s->easy)
 		return dd_error_oom(err);

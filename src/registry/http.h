@@ -63,6 +63,11 @@ typedef struct dd_http_req {
 	const void *body;        /* request body for PUT/POST/PATCH */
 	size_t body_len;
 	size_t max_body;         /* response bodies above this are refused */
+	/* A streamed request body (blob uploads): read to its end, exactly
+	 * upload_len bytes.  Such a request is not retried (the stream cannot
+	 * be rewound); callers retry the whole upload. */
+	dd_reader *upload;
+	uint64_t upload_len;
 } dd_http_req;
 
 /* Perform req (following up to 5 redirects, retrying 5xx/429/resets with

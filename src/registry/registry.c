@@ -541,3 +541,214 @@ int dd_registry_list_tags(dd_registry *r, int (*cb)(void *ctx, const char *tag),
 	free(path);
 	return rc;
 }
+
+/* ---- push ---- */
+
+int dd_registry_blob_exists(dd_registry *r, const dd_digest *digest, dd_error *err)
+{
+	dd_http_response resp;
+	char path[600];
+	int rc;
+
+	snprintf(path, sizeof(path), "/v2/%s/blobs/%s", r->ref.path, digest->s);
+	rc = request(r, "HEAD", path, NULL, &resp, NULL, 0, err);
+	if (!rc)
+		rc = resp.status == 200 ? 1 : resp.status == 404 ? 0
+		     : status_error(r, "blob", digest->s, resp.status, err);
+	dd_http_response_release(&resp);
+	return rc;
+}
+
+/* Absolute URL for an upload Location (may be relative). */
+static char *upload_url(dd_registry *r, const char *location, const dd_digest *digest)
+{
+	dd_buf b = DD_BUF_INIT_MAX(8192);
+	if (location[0] == '/')
+		dd_buf_printf(&b, "%s%s", r->base, location);
+	else
+		dd_buf_puts(&b, location);
+	if (digest)
+		dd_buf_printf(&b, "%sdigest=%s", strchr(dd_buf_cstr(&b), '?') ? "&" : "?", digest->s);
+	if (b.failed) {
+		dd_buf_release(&b);
+		return NULL;
+	}
+	return dd_buf_detach(&b, NULL);
+}
+
+/* POST an upload session (or a mount); *location set on 202. Returns 1
+ * when a mount succeeded (201). */
+static int start_upload(dd_registry *r, const dd_digest *digest, const char *mount_from,
+			char **location, dd_error *err)
+{
+	dd_http_response resp;
+	char path[900];
+	int rc;
+
+	*location = NULL;
+	if (mount_from)
+		snprintf(path, sizeof(path), "/v2/%s/blobs/uploads/?mount=%s&from=%s", r->ref.path,
+			 digest->s, mount_from);
+	else
+		snprintf(path, sizeof(path), "/v2/%s/blobs/uploads/", r->ref.path);
+	if ((rc = request(r, "POST", path, NULL, &resp, NULL, 65536, err)))
+		goto done;
+	if (resp.status == 201 && mount_from) {
+		rc = 1;
+	} else if (resp.status == 202 && resp.location) {
+		*location = strdup(resp.location);
+		rc = *location ? 0 : dd_error_oom(err);
+	} else {
+		rc = status_error(r, "blob upload", digest->s, resp.status, err);
+	}
+done:
+	dd_http_response_release(&resp);
+	return rc;
+}
+
+static int finish_put(dd_registry *r, const char *url, dd_reader *src, uint64_t size,
+		      const dd_digest *digest, dd_error *err)
+{
+	dd_http_response resp;
+	const char *h[] = { "Content-Type: application/octet-stream", NULL };
+	/* Upload locations may point elsewhere: credentials stay with the registry. */
+	const char *auth = dd_http_same_origin(url, r->base) ? r->auth : NULL;
+	dd_http_req req = { "PUT", url, auth, h, NULL, 0, 65536, src, size };
+	int rc;
+
+	if (!src) {
+		req.upload = NULL;
+		req.body = "";
+	}
+	rc = dd_http_request(r->http, &req, &resp, NULL, err);
+	if (!rc && resp.status != 201)
+		rc = resp.status == 400
+			? dd_error_set(err, DD_EINPUT, "%s/%s: the registry rejected blob %s (digest or size mismatch)",
+				       r->ref.domain, r->ref.path, digest->s)
+			: status_error(r, "blob upload", digest->s, resp.status, err);
+	dd_http_response_release(&resp);
+	return rc;
+}
+
+int dd_registry_push_blob(dd_registry *r, const dd_digest *digest, uint64_t size,
+			  dd_reader *src, const char *mount_from, dd_error *err)
+{
+	char *loc = NULL, *url = NULL;
+	int rc;
+
+	rc = dd_registry_blob_exists(r, digest, err);
+	if (rc)
+		return rc < 0 ? rc : 0;
+	if ((rc = refresh_if_needed(r, err)))
+		return rc;
+	rc = start_upload(r, digest, mount_from, &loc, err);
+	if (rc == 1)
+		return 0; /* mounted */
+	if (rc)
+		return rc;
+	url = upload_url(r, loc, digest);
+	rc = url ? finish_put(r, url, src, size, digest, err) : dd_error_oom(err);
+	free(loc);
+	free(url);
+	return rc;
+}
+
+struct mem_reader {
+	const unsigned char *p;
+	size_t n, off;
+};
+
+static ssize_t mem_read(void *ctx, void *buf, size_t n, dd_error *err)
+{
+	struct mem_reader *m = ctx;
+	(void)err;
+	if (n > m->n - m->off)
+		n = m->n - m->off;
+	memcpy(buf, m->p + m->off, n);
+	m->off += n;
+	return (ssize_t)n;
+}
+
+int dd_registry_push_blob_mem(dd_registry *r, const dd_digest *digest, const void *p, size_t n,
+			      size_t chunk, dd_error *err)
+{
+	struct mem_reader m = { p, n, 0 };
+	dd_reader rd = { mem_read, &m };
+	char *loc = NULL, *url = NULL;
+	int rc;
+
+	if (!chunk || chunk >= n)
+		return dd_registry_push_blob(r, digest, n, &rd, NULL, err);
+	rc = dd_registry_blob_exists(r, digest, err);
+	if (rc)
+		return rc < 0 ? rc : 0;
+	if ((rc = start_upload(r, digest, NULL, &loc, err)))
+		return rc;
+	for (size_t off = 0; off < n && !rc; off += chunk) {
+		size_t len = n - off < chunk ? n - off : chunk;
+		char range[96], clen[64];
+		const char *h[] = { "Content-Type: application/octet-stream", range, clen, NULL };
+		dd_http_response resp;
+		free(url);
+		url = upload_url(r, loc, NULL);
+		if (!url) {
+			rc = dd_error_oom(err);
+			break;
+		}
+		snprintf(range, sizeof(range), "Content-Range: %zu-%zu", off, off + len - 1);
+		snprintf(clen, sizeof(clen), "Content-Length: %zu", len);
+		const char *auth = dd_http_same_origin(url, r->base) ? r->auth : NULL;
+		dd_http_req req = { "PATCH", url, auth, h, (const char *)p + off, len, 65536, NULL, 0 };
+		rc = dd_http_request(r->http, &req, &resp, NULL, err);
+		if (!rc && resp.status != 202)
+			rc = status_error(r, "blob upload chunk", digest->s, resp.status, err);
+		if (!rc && resp.location) {
+			free(loc);
+			loc = strdup(resp.location);
+			if (!loc)
+				rc = dd_error_oom(err);
+		}
+		dd_http_response_release(&resp);
+	}
+	if (!rc) {
+		free(url);
+		url = upload_url(r, loc, digest);
+		rc = url ? finish_put(r, url, NULL, 0, digest, err) : dd_error_oom(err);
+	}
+	free(loc);
+	free(url);
+	return rc;
+}
+
+int dd_registry_put_manifest(dd_registry *r, const char *reference, const char *media_type,
+			     const void *p, size_t n, dd_error *err)
+{
+	dd_http_response resp;
+	char url[1200], ct[300];
+	const char *h[] = { ct, NULL };
+	int rc;
+
+	if (n > MANIFEST_MAX)
+		return dd_error_set(err, DD_EINPUT, "manifest of %zu bytes is over the 4 MiB limit", n);
+	if ((rc = refresh_if_needed(r, err)))
+		return rc;
+	snprintf(url, sizeof(url), "%s/v2/%s/manifests/%s", r->base, r->ref.path, reference);
+	snprintf(ct, sizeof(ct), "Content-Type: %s", media_type);
+	for (int attempt = 0;; attempt++) {
+		dd_http_req req = { "PUT", url, r->auth, h, p, n, 65536, NULL, 0 };
+		if ((rc = dd_http_request(r->http, &req, &resp, NULL, err)))
+			return dd_error_prefix(err, "%s", r->ref.domain);
+		if (resp.status != 401 || attempt > 0)
+			break;
+		rc = authenticate(r, resp.www_authenticate, err);
+		dd_http_response_release(&resp);
+		if (rc)
+			return rc;
+	}
+	if (resp.status == 401)
+		rc = auth_failed(r, err);
+	else if (resp.status != 201 && resp.status != 200)
+		rc = status_error(r, "manifest upload", reference, resp.status, err);
+	dd_http_response_release(&resp);
+	return rc;
+}
