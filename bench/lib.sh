@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/lib.sh - timing helpers for bench/run and the peer scripts (source it).
 #
 #   best_of N fnA fnB ...    run fnA, fnB, ... interleaved N rounds; sets
@@ -22,12 +23,12 @@ best_of() {
 			"$fn" || { echo "bench: $fn failed" >&2; return 1; }
 			t1=$(now_ns)
 			dt=$((t1 - t0))
-			if [ -z "${BEST[$i]:-}" ] || [ "$dt" -lt "${BEST[$i]}" ]; then BEST[$i]=$dt; fi
+			if [ -z "${BEST[i]:-}" ] || [ "$dt" -lt "${BEST[i]}" ]; then BEST[i]=$dt; fi
 			i=$((i + 1))
 		done
 	done
 	for ((i = 0; i < ${#BEST[@]}; i++)); do
-		BEST[$i]=$(awk -v n="${BEST[$i]}" 'BEGIN { printf "%.3f", n / 1e9 }')
+		BEST[i]=$(awk -v n="${BEST[i]}" 'BEGIN { printf "%.3f", n / 1e9 }')
 	done
 }
 

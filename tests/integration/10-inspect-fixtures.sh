@@ -45,7 +45,9 @@ decomp() {
 
 # compare LABEL DRYDOCK_REF SKOPEO_REF KIND(oci|archive) ARCHIVE_TAR
 compare() {
-	local label=$1 ref=$2 sref=$3 kind=$4 atar=${5:-} dd="$TMP/dd.json" i n blob f
+	local label=$1 ref=$2 sref=$3 kind=$4 atar=${5:-} dd="$TMP/dd.json" i n blob f layout
+	layout=${sref#oci:}
+	layout=${layout%:*}   # oci:DIR:TAG -> DIR
 	if ! "$DRYDOCK" inspect --format json "$ref" >"$dd" 2>"$TMP/err"; then
 		fail "$label: inspect exits 0" "exit $?: $(head -c 300 "$TMP/err")"
 		return
@@ -61,22 +63,26 @@ compare() {
 	local raw="$TMP/raw" cfg="$TMP/cfg"
 	same "$label: reference and transport" "$(jq -r '.reference + " " + .transport' "$dd")" \
 		"$ref $( [ "$kind" = oci ] && echo oci || echo docker-archive)"
+	# For a classic `docker save` archive there is no manifest blob: drydock
+	# synthesises the same Docker v2s2 manifest skopeo does, byte for byte.
+	same "$label: manifest digest = sha256 of skopeo --raw" \
+		"$(jq -r .manifest.digest "$dd")" "sha256:$(sha256sum <"$raw" | cut -c1-64)"
+	same "$label: manifest size" "$(jq -r .manifest.size "$dd")" "$(wc -c <"$raw")"
 	if [ "$kind" = oci ]; then
-		same "$label: manifest digest = sha256 of skopeo --raw" \
-			"$(jq -r .manifest.digest "$dd")" "sha256:$(sha256sum <"$raw" | cut -c1-64)"
-		same "$label: manifest size" "$(jq -r .manifest.size "$dd")" "$(wc -c <"$raw")"
 		# umoci's manifests carry no mediaType; the index descriptor does
 		same "$label: manifest media type" "$(jq -r .manifest.mediaType "$dd")" \
 			"$(jq -r --arg d "$(jq -r .manifest.digest "$dd")" \
-				'.manifests[] | select(.digest == $d) | .mediaType' "${sref#oci:}"/index.json 2>/dev/null ||
-				jq -r .mediaType "$raw")"
+				'.manifests[] | select(.digest == $d) | .mediaType' "$layout/index.json")"
+	else
+		same "$label: manifest media type" "$(jq -r .manifest.mediaType "$dd")" "$(jq -r .mediaType "$raw")"
 	fi
 	same "$label: config digest" "$(jq -r .config.digest "$dd")" "$(jq -r .config.digest "$raw")"
 	same "$label: config digest = sha256 of skopeo --config --raw" \
 		"$(jq -r .config.digest "$dd")" "sha256:$(sha256sum <"$cfg" | cut -c1-64)"
 	same "$label: platform" "$(jq -r '.platform | .os + "/" + .architecture + "/" + (.variant // "")' "$dd")" \
 		"$(jq -r '.os + "/" + .architecture + "/" + (.variant // "")' "$cfg")"
-	same "$label: user, workingDir" "$(jq -c '[.config.user, .config.workingDir]' "$dd")" \
+	# unset and "" mean the same: no user, no working directory
+	same "$label: user, workingDir" "$(jq -c '[.config.user // "", .config.workingDir // ""]' "$dd")" \
 		"$(jq -c '[.config.User // "", .config.WorkingDir // ""]' "$cfg")"
 	same "$label: entrypoint, cmd" "$(jq -c '[.config.entrypoint // [], .config.cmd // []]' "$dd")" \
 		"$(jq -c '[.config.Entrypoint // [], .config.Cmd // []]' "$cfg")"
@@ -93,16 +99,14 @@ compare() {
 	same "$label: diffIDs = config rootfs.diff_ids" "$(jq -c '[.layers[].diffID]' "$dd")" \
 		"$(jq -c .rootfs.diff_ids "$cfg")"
 	same "$label: layer indexes" "$(jq -c '[.layers[].index]' "$dd")" "$(jq -c "[range($n)]" "$raw")"
-	if [ "$kind" = oci ]; then
-		same "$label: layer media types" "$(jq -c '[.layers[].mediaType]' "$dd")" \
-			"$(jq -c '[.layers[].mediaType]' "$raw")"
-		same "$label: annotations" "$(jq -cS '.annotations // {}' "$dd")" "$(jq -cS '.annotations // {}' "$raw")"
-	fi
+	same "$label: layer media types" "$(jq -c '[.layers[].mediaType]' "$dd")" \
+		"$(jq -c '[.layers[].mediaType]' "$raw")"
+	same "$label: annotations" "$(jq -cS '.annotations // {}' "$dd")" "$(jq -cS '.annotations // {}' "$raw")"
 	# Per layer: compression, entries and uncompressed size from the blob itself.
 	for ((i = 0; i < n; i++)); do
 		blob="$TMP/layer"
 		if [ "$kind" = oci ]; then
-			cp "${sref#oci:}"/blobs/sha256/"$(jq -r ".layers[$i].digest | .[7:]" "$raw")" "$blob"
+			cp "$layout"/blobs/sha256/"$(jq -r ".layers[$i].digest | .[7:]" "$raw")" "$blob"
 		else
 			f=$(tar -xOf "$atar" manifest.json | jq -r ".[0].Layers[$i]")
 			tar -xOf "$atar" "$f" >"$blob"

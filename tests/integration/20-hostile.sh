@@ -10,13 +10,13 @@
 # (canary paths the corpus aims at, the working directory, the corpus).
 . "$DD_ROOT/tests/lib.sh"
 
-corpus=$("$DD_ROOT/scripts/fixtures/hostile-corpus" 2>"$TMP/gen.err")
-if [ $? -ne 0 ] || [ ! -d "$corpus" ]; then
+if ! corpus=$("$DD_ROOT/scripts/fixtures/hostile-corpus" 2>"$TMP/gen.err") || [ ! -d "$corpus" ]; then
 	skip "hostile corpus" "generation failed: $(tail -n 1 "$TMP/gen.err")"
 	exit 0
 fi
 cases="$DD_ROOT/tests/hostile/cases.tsv"
 canaries="/tmp/drydock-escape-canary /tmp/drydock-escape-canary-abs /tmp/drydock-escape-canary-sym"
+# shellcheck disable=SC2086 # a list of paths
 rm -f $canaries
 mkdir -p "$TMP/cwd"
 : >"$TMP/start"
