@@ -397,7 +397,7 @@ static int count_usize(struct scan *s, struct member *m, dd_error *err)
 		if (r == 0)
 			break;
 		total += (uint64_t)r;
-		if (total > s->img->limits.max_total_bytes) {
+		if (s->img->limits.max_total_bytes && total > s->img->limits.max_total_bytes) {
 			rc = dd_error_set(err, DD_EINPUT, "%s: %s uncompresses to more than %llu bytes (see "
 					  "--max-image-size)", s->img->r.path, m->name,
 					  (unsigned long long)s->img->limits.max_total_bytes);
