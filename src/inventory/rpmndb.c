@@ -86,9 +86,14 @@ int dd_rpmdb_walk_ndb(const uint8_t *d, size_t len, dd_rpmdb_walk *w, dd_error *
 		return dd_error_set(err, DD_EINPUT, "%s: NDB header says 0 slot pages", w->name);
 	uint64_t slot_end = (uint64_t)npages * NDB_PAGE;
 	if (slot_end > len) {
-		dd_rpmdb_truncated(w, "NDB header claims %u slot pages, the file has %zu bytes",
-				   npages, len);
-		slot_end = len - len % NDB_SLOT;
+		/* Keep the pages that do hold slots (the first starts after the
+		 * header); blobs begin after them. */
+		uint64_t k = 1;
+		while ((k + 1) * NDB_PAGE <= len && !memcmp(d + k * NDB_PAGE, "Slot", 4))
+			k++;
+		dd_rpmdb_truncated(w, "NDB header claims %u slot pages, the %zu-byte file has %llu",
+				   npages, len, (unsigned long long)k);
+		slot_end = k * NDB_PAGE <= len ? k * NDB_PAGE : len - len % NDB_SLOT;
 	}
 	size_t nslots = (size_t)(slot_end / NDB_SLOT);
 	for (size_t i = NDB_HEADER / NDB_SLOT; i < nslots; i++) {
