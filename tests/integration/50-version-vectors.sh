@@ -42,6 +42,7 @@ check() {
 	fi
 	paste -d' ' "$TMP/pairs" "$TMP/got" |
 		awk -v eco="$eco" '$3 != $4 { print eco "|" $1 "|" $2 "|" $3 "|" $4 }' | sort -u >"$TMP/diff"
+	[ -n "${DD_VERSION_DIFFS:-}" ] && sed "s|\$|\|$(basename "$file")|" "$TMP/diff" >>"$DD_VERSION_DIFFS"
 	grep -v '^#' "$EXC" | awk -F'|' -v eco="$eco" -v f="$(basename "$file")" \
 		'$1 == eco && $6 == f { print $1 "|" $2 "|" $3 "|" $4 "|" $5 }' | sort -u >"$TMP/exc"
 	local new stale
