@@ -1,0 +1,475 @@
+/* import.c - the import driver: walk files, directories and archives,
+ * detect each document's format and hand it to its importer, all inside one
+ * source transaction (see import.h). */
+#include "vulndb/import_internal.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/log.h"
+#include "util/reader.h"
+#include "util/banned.h"
+
+#define DEFAULT_MAX_FILE ((size_t)1 << 30)
+#define MAX_DEPTH 32
+
+int dd_vimport_skip(dd_vimport *im, const char *file, const char *record, dd_error *err,
+		    const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	im->st->skipped++;
+	snprintf(im->st->last_error, sizeof(im->st->last_error), "%s: record %s: %s", file,
+		 record && *record ? record : "-", msg);
+	if (im->opts->strict)
+		return dd_error_set(err, DD_EINPUT, "%s (--strict)", im->st->last_error);
+	dd_warn("skipped %s", im->st->last_error);
+	return 0;
+}
+
+const char *dd_vimport_str(const json_t *obj, const char *key, int *bad)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v || json_is_null(v))
+		return NULL;
+	if (!json_is_string(v)) {
+		*bad = 1;
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+static int is_osv_object(const json_t *o)
+{
+	/* {"id","modified"} alone is an index entry (Chainguard all.json), not
+	 * a record. */
+	static const char *const keys[] = { "affected", "schema_version", "aliases", "summary",
+					    "details", "published", "withdrawn", "references" };
+	if (!json_is_object(o) || !json_is_string(json_object_get(o, "id")))
+		return 0;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (json_object_get(o, keys[i]))
+			return 1;
+	return 0;
+}
+
+enum dd_vformat dd_vimport_detect(const json_t *root)
+{
+	const char *k;
+	json_t *v;
+	int n = 0;
+
+	if (json_is_array(root))
+		return json_array_size(root) && is_osv_object(json_array_get(root, 0))
+			       ? DD_VF_OSV : DD_VF_UNKNOWN;
+	if (!json_is_object(root))
+		return DD_VF_UNKNOWN;
+	if (is_osv_object(root))
+		return DD_VF_OSV;
+	v = json_object_get(root, "packages");
+	/* Alpine renders an empty package list as {}. */
+	if (json_is_object(v) && json_object_size(v) == 0 &&
+	    (json_object_get(root, "distroversion") || json_object_get(root, "reponame")))
+		return DD_VF_SECDB;
+	if (json_is_array(v)) {
+		json_t *p0 = json_array_get(v, 0);
+		if (json_is_object(json_object_get(p0, "pkg")) ||
+		    (!p0 && (json_object_get(root, "distroversion") ||
+			     json_object_get(root, "reponame"))))
+			return DD_VF_SECDB;
+		return DD_VF_UNKNOWN;
+	}
+	/* Debian tracker: { pkg: { CVE: { releases: {...} } } } */
+	json_object_foreach((json_t *)root, k, v) {
+		const char *k2;
+		json_t *v2;
+		if (!json_is_object(v) || ++n > 16)
+			break;
+		json_object_foreach(v, k2, v2) {
+			if (json_is_object(v2) && json_is_object(json_object_get(v2, "releases")))
+				return DD_VF_DEBIAN_JSON;
+			break;
+		}
+	}
+	return DD_VF_UNKNOWN;
+}
+
+static void note_kind(dd_vulndb_import_stats *st, const char *kind)
+{
+	if (!st->kind[0])
+		snprintf(st->kind, sizeof(st->kind), "%s", kind);
+	else if (strcmp(st->kind, kind) != 0)
+		snprintf(st->kind, sizeof(st->kind), "mixed");
+}
+
+/* A file that is not a feed: fatal when named explicitly, else skipped. */
+static int bad_file(dd_vimport *im, const char *name, int explicit_file, dd_error *err,
+		    const char *why)
+{
+	if (explicit_file)
+		return dd_error_set(err, DD_EINPUT, "%s: %s", name, why);
+	return dd_vimport_skip(im, name, "-", err, "%s", why);
+}
+
+static int process_blob(dd_vimport *im, const char *name, const char *data, size_t len,
+			int explicit_file, dd_error *err)
+{
+	json_t *root = NULL;
+	json_error_t je;
+	size_t off = 0;
+	int rc = 0;
+	char why[300];
+
+	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
+		off = 3;
+	while (off < len && (data[off] == ' ' || data[off] == '\t' || data[off] == '\n' ||
+			     data[off] == '\r'))
+		off++;
+	if (off == len)
+		return bad_file(im, name, explicit_file, err, "empty file");
+	if (data[off] == '{' || data[off] == '[') {
+		root = json_loadb(data + off, len - off, JSON_ALLOW_NUL, &je);
+		if (!root) {
+			snprintf(why, sizeof(why), "not valid JSON (line %d: %s)", je.line, je.text);
+			return bad_file(im, name, explicit_file, err, why);
+		}
+	} else {
+		dd_error yerr = DD_ERROR_INIT;
+		root = dd_vimport_yaml_load(data + off, len - off, name, &yerr);
+		if (!root) {
+			if (yerr.code != DD_EINPUT) {
+				*err = yerr;
+				return yerr.code;
+			}
+			snprintf(why, sizeof(why), "not JSON, and not YAML (%.250s)", yerr.msg);
+			return bad_file(im, name, explicit_file, err, why);
+		}
+	}
+	switch (dd_vimport_detect(root)) {
+	case DD_VF_OSV:
+		note_kind(im->st, "osv");
+		im->st->files++;
+		rc = dd_vimport_osv(im, name, root, err);
+		break;
+	case DD_VF_SECDB:
+		note_kind(im->st, "alpine-secdb");
+		im->st->files++;
+		rc = dd_vimport_secdb(im, name, root, err);
+		break;
+	case DD_VF_DEBIAN_JSON:
+		note_kind(im->st, "debian-tracker");
+		im->st->files++;
+		rc = dd_vimport_debian_json(im, name, root, err);
+		break;
+	default:
+		rc = bad_file(im, name, explicit_file, err,
+			      "not a recognised vulnerability feed (OSV, Alpine secdb, "
+			      "Debian security tracker JSON)");
+	}
+	json_decref(root);
+	return rc;
+}
+
+static int has_suffix(const char *s, const char *suf)
+{
+	size_t n = strlen(s), m = strlen(suf);
+	return n >= m && strcasecmp(s + n - m, suf) == 0;
+}
+
+/* Names considered inside directories and archives. */
+static int wanted_name(const char *name)
+{
+	static const char *const sfx[] = { ".json", ".yaml", ".yml", ".zip", ".gz", ".bz2",
+					   ".xz", ".zst", ".tgz", ".tar" };
+	const char *base = strrchr(name, '/');
+	base = base ? base + 1 : name;
+	if (base[0] == '.')
+		return 0;
+	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++)
+		if (has_suffix(base, sfx[i]))
+			return 1;
+	return 0;
+}
+
+static int read_entry(struct archive *a, dd_buf *out, size_t max, const char *name,
+		      dd_error *err)
+{
+	char chunk[65536];
+	la_ssize_t n;
+	dd_buf_reset(out);
+	while ((n = archive_read_data(a, chunk, sizeof(chunk))) > 0) {
+		if (out->len + (size_t)n > max)
+			return dd_error_set(err, DD_EINPUT, "%s: larger than %zu bytes", name, max);
+		dd_buf_append(out, chunk, (size_t)n);
+	}
+	if (n < 0)
+		return dd_error_set(err, DD_EINPUT, "%s: %s", name, archive_error_string(a));
+	return dd_buf_error(out, err, name);
+}
+
+static int process_archive(dd_vimport *im, const char *path, int explicit_file, dd_error *err)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	dd_buf data = DD_BUF_INIT, name = DD_BUF_INIT;
+	size_t max = im->opts->max_file ? im->opts->max_file : DEFAULT_MAX_FILE;
+	int rc = 0, r, members = 0;
+
+	if (!a)
+		return dd_error_oom(err);
+	archive_read_support_filter_all(a);
+	archive_read_support_format_all(a);
+	archive_read_support_format_raw(a);
+	if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
+		rc = dd_error_set(err, DD_EINPUT, "%s: %s", path, archive_error_string(a));
+		goto done;
+	}
+	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+		const char *en = archive_entry_pathname(e);
+		int raw = archive_format(a) == ARCHIVE_FORMAT_RAW;
+		if (archive_entry_filetype(e) != AE_IFREG || !en || (!raw && !wanted_name(en)))
+			continue;
+		members++;
+		dd_buf_reset(&name);
+		if (raw)
+			dd_buf_puts(&name, path);
+		else
+			dd_buf_printf(&name, "%s:%s", path, en);
+		if ((rc = dd_buf_error(&name, err, "entry name")))
+			goto done;
+		if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0 &&
+		    (uint64_t)archive_entry_size(e) > max) {
+			if ((rc = dd_vimport_skip(im, name.data, "-", err, "larger than %zu bytes",
+						  max)))
+				goto done;
+			continue;
+		}
+		if ((rc = read_entry(a, &data, max, name.data, err)))
+			goto done;
+		if (data.len == 0 && !data.data)
+			dd_buf_puts(&data, "");
+		if ((rc = process_blob(im, name.data, data.data ? data.data : "", data.len,
+				       explicit_file && raw, err)))
+			goto done;
+	}
+	if (r != ARCHIVE_EOF) {
+		rc = dd_error_set(err, DD_EINPUT, "%s: %s", path,
+				  archive_error_string(a) ? archive_error_string(a) : "bad archive");
+		goto done;
+	}
+	if (members == 0 && explicit_file)
+		rc = dd_error_set(err, DD_EINPUT, "%s: archive holds no .json or .yaml feed files",
+				  path);
+done:
+	archive_read_free(a);
+	dd_buf_release(&data);
+	dd_buf_release(&name);
+	return rc;
+}
+
+static int is_archive_magic(const unsigned char *b, size_t n)
+{
+	return (n >= 4 && memcmp(b, "PK\x03\x04", 4) == 0) ||
+	       (n >= 4 && memcmp(b, "PK\x05\x06", 4) == 0) || /* empty zip */
+	       (n >= 2 && b[0] == 0x1f && b[1] == 0x8b) ||
+	       (n >= 3 && memcmp(b, "BZh", 3) == 0) ||
+	       (n >= 6 && memcmp(b, "\xfd" "7zXZ\0", 6) == 0) ||
+	       (n >= 4 && memcmp(b, "\x28\xb5\x2f\xfd", 4) == 0) ||
+	       (n >= 262 && memcmp(b + 257, "ustar", 5) == 0);
+}
+
+static int process_file(dd_vimport *im, const char *path, int explicit_file, dd_error *err)
+{
+	unsigned char head[512];
+	dd_buf data = DD_BUF_INIT;
+	size_t max = im->opts->max_file ? im->opts->max_file : DEFAULT_MAX_FILE;
+	ssize_t n;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return dd_error_set(err, errno == ENOENT ? DD_EINPUT : DD_EENV, "cannot open %s: %s",
+				    path, strerror(errno));
+	do
+		n = pread(fd, head, sizeof(head), 0);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n < 0)
+		return dd_error_set(err, DD_EENV, "reading %s: %s", path, strerror(errno));
+	if (is_archive_magic(head, (size_t)n))
+		return process_archive(im, path, explicit_file, err);
+	if ((rc = dd_file_slurp(path, &data, max, err)) == 0)
+		rc = process_blob(im, path, data.data ? data.data : "", data.len, explicit_file,
+				  err);
+	dd_buf_release(&data);
+	return rc;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int process_path(dd_vimport *im, const char *path, int explicit_file, int depth,
+			dd_error *err);
+
+static int process_dir(dd_vimport *im, const char *path, int depth, dd_error *err)
+{
+	DIR *d;
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	dd_buf child = DD_BUF_INIT;
+	int rc = 0;
+
+	if (depth > MAX_DEPTH)
+		return dd_error_set(err, DD_EINPUT, "%s: directories nested deeper than %d", path,
+				    MAX_DEPTH);
+	if (!(d = opendir(path)))
+		return dd_error_set(err, DD_EENV, "cannot read directory %s: %s", path,
+				    strerror(errno));
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 64, bytes;
+			char **nn;
+			if (dd_mul_size(&bytes, ncap, sizeof(*nn)) || !(nn = realloc(names, bytes))) {
+				rc = dd_error_oom(err);
+				goto done;
+			}
+			names = nn;
+			cap = ncap;
+		}
+		if (!(names[n] = dd_strdup(de->d_name))) {
+			rc = dd_error_oom(err);
+			goto done;
+		}
+		n++;
+	}
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_names);
+	for (size_t i = 0; i < n && !rc; i++) {
+		dd_buf_reset(&child);
+		dd_buf_printf(&child, "%s%s%s", path, has_suffix(path, "/") ? "" : "/", names[i]);
+		if ((rc = dd_buf_error(&child, err, "path")))
+			break;
+		rc = process_path(im, child.data, 0, depth + 1, err);
+	}
+done:
+	closedir(d);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	dd_buf_release(&child);
+	return rc;
+}
+
+static int process_path(dd_vimport *im, const char *path, int explicit_file, int depth,
+			dd_error *err)
+{
+	struct stat sb;
+	if (lstat(path, &sb) != 0)
+		return dd_error_set(err, errno == ENOENT ? DD_EINPUT : DD_EENV, "cannot read %s: %s",
+				    path, strerror(errno));
+	if (S_ISLNK(sb.st_mode) && explicit_file && stat(path, &sb) != 0)
+		return dd_error_set(err, DD_EINPUT, "cannot read %s: %s", path, strerror(errno));
+	if (S_ISDIR(sb.st_mode))
+		return process_dir(im, path, depth, err);
+	if (!S_ISREG(sb.st_mode)) {
+		if (explicit_file)
+			return dd_error_set(err, DD_EINPUT, "%s: not a regular file or directory",
+					    path);
+		return 0; /* symlinks and specials inside directories are not followed */
+	}
+	if (!explicit_file && !wanted_name(path))
+		return 0;
+	return process_file(im, path, explicit_file, err);
+}
+
+/* Common end of an import: sanity checks, counts, commit. */
+static int finish(dd_vimport *im, const char *what, dd_error *err)
+{
+	dd_vulndb_import_stats *st = im->st;
+	dd_vulndb_source_meta meta;
+	int rc;
+
+	if (st->files == 0) {
+		dd_vulndb_source_rollback(im->db);
+		return dd_error_set(err, DD_EINPUT, "%s: no vulnerability feed files found%s", what,
+				    st->last_error[0] ? " (see the warnings above)" : "");
+	}
+	if ((rc = dd_vulndb_source_counts(im->db, &st->advisories, &st->affected, err))) {
+		dd_vulndb_source_rollback(im->db);
+		return rc;
+	}
+	if (st->records > 0 && st->advisories == 0) {
+		dd_vulndb_source_rollback(im->db);
+		return dd_error_set(err, DD_EINPUT, "%s: all %lld records were malformed; "
+				    "source '%s' left unchanged (last: %s)", what,
+				    (long long)st->records, im->opts->source, st->last_error);
+	}
+	memset(&meta, 0, sizeof(meta));
+	meta.records = st->records;
+	meta.skipped = st->skipped;
+	meta.last_error = st->last_error[0] ? st->last_error : NULL;
+	meta.kind = st->kind[0] ? st->kind : NULL;
+	return dd_vulndb_source_commit(im->db, &meta, err);
+}
+
+static int begin(dd_vimport *im, dd_vulndb *db, const dd_vulndb_import_opts *opts,
+		 dd_vulndb_import_stats *st, dd_error *err)
+{
+	memset(st, 0, sizeof(*st));
+	memset(im, 0, sizeof(*im));
+	im->db = db;
+	im->opts = opts;
+	im->st = st;
+	if (!opts->source || !*opts->source)
+		return dd_error_set(err, DD_EUSAGE, "import: no source name");
+	return dd_vulndb_source_begin(db, opts->source, NULL, NULL, err);
+}
+
+int dd_vulndb_import_paths(dd_vulndb *db, const char *const *paths, size_t n,
+			   const dd_vulndb_import_opts *opts, dd_vulndb_import_stats *st,
+			   dd_error *err)
+{
+	dd_vimport im;
+	int rc;
+	if ((rc = begin(&im, db, opts, st, err)))
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = process_path(&im, paths[i], 1, 0, err))) {
+			dd_vulndb_source_rollback(db);
+			return rc;
+		}
+	}
+	return finish(&im, n == 1 ? paths[0] : opts->source, err);
+}
+
+int dd_vulndb_import_buffer(dd_vulndb *db, const char *name, const void *data, size_t len,
+			    const dd_vulndb_import_opts *opts, dd_vulndb_import_stats *st,
+			    dd_error *err)
+{
+	dd_vimport im;
+	int rc;
+	if ((rc = begin(&im, db, opts, st, err)))
+		return rc;
+	if ((rc = process_blob(&im, name, data, len, 1, err))) {
+		dd_vulndb_source_rollback(db);
+		return rc;
+	}
+	return finish(&im, name, err);
+}

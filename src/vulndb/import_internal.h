@@ -1,0 +1,52 @@
+/*
+ * import_internal.h - what the format importers (import_*.c) share with the
+ * driver (import.c).  Not a public API.
+ *
+ * Each format importer takes one parsed document (jansson; borrowed) that
+ * the driver has recognised as its format, adds its records to the open
+ * source transaction and returns 0, or a fatal DD_E* code.  Malformed
+ * records go through dd_vimport_skip(), which warns, counts, and returns
+ * non-zero only in strict mode.
+ */
+#ifndef DD_VULNDB_IMPORT_INTERNAL_H
+#define DD_VULNDB_IMPORT_INTERNAL_H
+
+#include <jansson.h>
+
+#include "util/buf.h"
+#include "util/error.h"
+#include "vulndb/import.h"
+#include "vulndb/store.h"
+
+typedef struct dd_vimport {
+	dd_vulndb *db;
+	const dd_vulndb_import_opts *opts;
+	dd_vulndb_import_stats *st;
+	const char *severity_source; /* set by the OSV importer per record */
+} dd_vimport;
+
+enum dd_vformat { DD_VF_UNKNOWN, DD_VF_OSV, DD_VF_SECDB, DD_VF_DEBIAN_JSON };
+
+/* Recognise a parsed document. */
+enum dd_vformat dd_vimport_detect(const json_t *root);
+
+/* Warn "FILE: record ID: MSG", count it; returns DD_EINPUT (with err set)
+ * in strict mode, else 0. */
+int dd_vimport_skip(dd_vimport *im, const char *file, const char *record, dd_error *err,
+		    const char *fmt, ...) DD_PRINTF(5, 6);
+
+int dd_vimport_osv(dd_vimport *im, const char *file, const json_t *root, dd_error *err);
+int dd_vimport_secdb(dd_vimport *im, const char *file, const json_t *root, dd_error *err);
+int dd_vimport_debian_json(dd_vimport *im, const char *file, const json_t *root,
+			   dd_error *err);
+
+/* Parse the first YAML document of data into a jansson tree: mappings become
+ * objects, sequences arrays, scalars strings (plain null/~ becomes null).
+ * Aliases are refused.  Returns NULL and fills err (naming `name`). */
+json_t *dd_vimport_yaml_load(const char *data, size_t len, const char *name, dd_error *err);
+
+/* A string member, NULL when absent or null; sets *bad when present with
+ * another type. */
+const char *dd_vimport_str(const json_t *obj, const char *key, int *bad);
+
+#endif
