@@ -79,6 +79,20 @@ int dd_rpmdb_add_blob(dd_rpmdb_walk *w, const uint8_t *blob, size_t len, const c
 	return 0;
 }
 
+static void emit(dd_rpmdb_walk *w, const char *fmt, ...) DD_PRINTF(2, 3);
+static void emit(dd_rpmdb_walk *w, const char *fmt, ...)
+{
+	char msg[DD_ERROR_MSG_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (w->st->warn)
+		w->st->warn(w->st->warn_ctx, msg);
+	else
+		dd_warn("%s", msg);
+}
+
 void dd_rpmdb_skip(dd_rpmdb_walk *w, const char *record, const char *fmt, ...)
 {
 	char msg[DD_ERROR_MSG_MAX];
@@ -89,7 +103,7 @@ void dd_rpmdb_skip(dd_rpmdb_walk *w, const char *record, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	dd_warn("%s: %s: skipped: %s", w->name, record, msg);
+	emit(w, "%s: %s: skipped: %s", w->name, record, msg);
 }
 
 void dd_rpmdb_truncated(dd_rpmdb_walk *w, const char *fmt, ...)
@@ -102,7 +116,7 @@ void dd_rpmdb_truncated(dd_rpmdb_walk *w, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	dd_warn("%s: %s; packages stored past it are missing", w->name, msg);
+	emit(w, "%s: %s; packages stored past it are missing", w->name, msg);
 }
 
 int dd_rpmdb_parse_ex(const void *data, size_t len, const char *name, dd_pkglist *out,
@@ -113,9 +127,16 @@ int dd_rpmdb_parse_ex(const void *data, size_t len, const char *name, dd_pkglist
 	size_t n0 = out->n;
 	int rc;
 
-	if (!stats)
+	if (!stats) {
 		stats = &local;
+		stats->warn = NULL;
+		stats->warn_ctx = NULL;
+	}
+	dd_rpmdb_warn_fn warn = stats->warn;
+	void *warn_ctx = stats->warn_ctx;
 	memset(stats, 0, sizeof(*stats));
+	stats->warn = warn;
+	stats->warn_ctx = warn_ctx;
 	w.name = name ? name : "rpmdb";
 	w.out = out;
 	w.st = stats;
@@ -132,8 +153,8 @@ int dd_rpmdb_parse_ex(const void *data, size_t len, const char *name, dd_pkglist
 				    w.name);
 	}
 	if (!rc && w.nwarn > DD_RPMDB_MAX_WARN)
-		dd_warn("%s: %zu more problems not shown (%zu malformed records skipped in all)",
-			w.name, w.nwarn - DD_RPMDB_MAX_WARN, stats->skipped);
+		emit(&w, "%s: %zu more problems not shown (%zu malformed records skipped in all)",
+		     w.name, w.nwarn - DD_RPMDB_MAX_WARN, stats->skipped);
 	if (rc) {
 		while (out->n > n0)
 			dd_pkglist_drop_last(out);

@@ -43,8 +43,16 @@ enum dd_rpmdb_format {
 enum dd_rpmdb_format dd_rpmdb_detect(const void *data, size_t len);
 const char *dd_rpmdb_format_name(enum dd_rpmdb_format f); /* "bdb", "ndb", "sqlite" */
 
+/* Where warnings go: one line each, already naming the database. */
+typedef void (*dd_rpmdb_warn_fn)(void *ctx, const char *msg);
+
 /* What a parse found, for callers that grade failures (--strict). */
 typedef struct dd_rpmdb_stats {
+	/* In: where warnings go; NULL sends them to dd_warn().  These two
+	 * fields are kept, everything else is reset by the parse. */
+	dd_rpmdb_warn_fn warn;
+	void *warn_ctx;
+	/* Out: */
 	enum dd_rpmdb_format format;
 	size_t records;   /* header blobs seen (including skipped ones) */
 	size_t packages;  /* packages appended to out */
@@ -52,6 +60,9 @@ typedef struct dd_rpmdb_stats {
 	size_t pubkeys;   /* gpg-pubkey pseudo-packages left out */
 	int truncated;    /* the walk stopped early (page loop, bad slot, ...) */
 } dd_rpmdb_stats;
+
+/* Initialise before use: the parse reads warn and warn_ctx. */
+#define DD_RPMDB_STATS_INIT { NULL, NULL, DD_RPMDB_UNKNOWN, 0, 0, 0, 0, 0 }
 
 /*
  * Parse an rpm database (BerkeleyDB hash `Packages`, NDB `Packages.db`, or
@@ -64,8 +75,9 @@ typedef struct dd_rpmdb_stats {
  * but which are not software) are left out.
  *
  * A malformed record (a header blob with lying offsets, a truncated blob, a
- * slot pointing past the file) is skipped with a dd_warn() naming the
- * database, the record and the problem; the rest is still returned and
+ * slot pointing past the file) is skipped with a warning (stats->warn, or
+ * dd_warn()) naming the database, the record and the problem; at most 10
+ * such lines per database, then one summary line; the rest is still returned and
  * stats->skipped counts it.  Damage that stops the walk part way (a page
  * loop, a page number past the end) is a warning too, keeping what was read
  * before it (stats->truncated).  Returns 0, or DD_EINPUT when the data is not
@@ -74,7 +86,8 @@ typedef struct dd_rpmdb_stats {
  * is appended to out.
  */
 int dd_rpmdb_parse(const void *data, size_t len, const char *name, dd_pkglist *out, dd_error *err);
-/* The same, also reporting what was found; stats may be NULL. */
+/* The same, also reporting what was found; stats (initialised with
+ * DD_RPMDB_STATS_INIT, or its warn fields set) may be NULL. */
 int dd_rpmdb_parse_ex(const void *data, size_t len, const char *name, dd_pkglist *out,
 		      dd_rpmdb_stats *stats, dd_error *err);
 

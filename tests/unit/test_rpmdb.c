@@ -139,7 +139,7 @@ static void check_list(const uint8_t *d, size_t len, const char *name, const cha
 		       enum dd_rpmdb_format fmt)
 {
 	dd_pkglist l = DD_PKGLIST_INIT;
-	dd_rpmdb_stats st;
+	dd_rpmdb_stats st = DD_RPMDB_STATS_INIT;
 	dd_error e = DD_ERROR_INIT;
 	size_t n;
 	char **want = load_tsv(tsv, &n);
@@ -324,6 +324,11 @@ static size_t parse_damaged(const uint8_t *d, size_t len, int want_rc, dd_rpmdb_
 	return n;
 }
 
+static void collect(void *ctx, const char *msg)
+{
+	dd_buf_printf(ctx, "%s\n", msg);
+}
+
 /* Used (non-empty) NDB slots in [from, to). */
 static size_t used_slots(const uint8_t *d, size_t from, size_t to)
 {
@@ -339,7 +344,7 @@ static void test_ndb_damaged(void **state)
 	size_t len;
 	uint8_t *orig = load_gz("sle15-bci/Packages.db.gz", &len);
 	uint8_t *d = malloc(len);
-	dd_rpmdb_stats st;
+	dd_rpmdb_stats st = DD_RPMDB_STATS_INIT;
 
 	/* Slot 2 (package 1) points past the end of the file. */
 	memcpy(d, orig, len);
@@ -389,6 +394,20 @@ static void test_ndb_damaged(void **state)
 	put_le32(d + 4, 7);
 	parse_damaged(d, len, DD_EINPUT, &st);
 
+	/* Warnings through the caller's callback instead of dd_warn(). */
+	memcpy(d, orig, len);
+	put_le32(d + 2 * 16 + 8, (uint32_t)(len / 16));
+	dd_buf mine = DD_BUF_INIT;
+	dd_buf_reset(&g_warn);
+	st.warn = collect;
+	st.warn_ctx = &mine;
+	assert_int_equal(parse_damaged(d, len, 0, &st), 34);
+	assert_non_null(strstr(dd_buf_cstr(&mine), "damaged.db: slot 2 (package 1): skipped"));
+	assert_int_equal(g_warn.len, 0);
+	assert_true(st.warn == collect && st.warn_ctx == &mine);
+	st.warn = NULL;
+	dd_buf_release(&mine);
+
 	/* Every truncation (one every 509 bytes, and the tiny ones). */
 	for (size_t k = 0; k < len; k += (k < 64 ? 1 : 509)) {
 		uint8_t *t = malloc(k ? k : 1);
@@ -428,7 +447,7 @@ static void test_bdb_damaged(void **state)
 	size_t len;
 	uint8_t *orig = load_gz("libuuid/Packages.gz", &len);
 	uint8_t *d = malloc(len);
-	dd_rpmdb_stats st;
+	dd_rpmdb_stats st = DD_RPMDB_STATS_INIT;
 	const size_t P = 4096, item = 2 * P + 4079; /* the H_OFFPAGE item of record 1 */
 
 	memcpy(d, orig, len);
@@ -562,7 +581,7 @@ static uint8_t *libuuid_blob(size_t *n)
 static void test_sqlite_damaged(void **state)
 {
 	(void)state;
-	dd_rpmdb_stats st;
+	dd_rpmdb_stats st = DD_RPMDB_STATS_INIT;
 	size_t len, blen;
 	uint8_t *blob = libuuid_blob(&blen);
 

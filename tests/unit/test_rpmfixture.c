@@ -93,7 +93,7 @@ static void check_case(const char *c)
 	dd_buf path = DD_BUF_INIT, data = DD_BUF_INIT, exp = DD_BUF_INIT;
 	dd_error e = DD_ERROR_INIT;
 	dd_pkglist l = DD_PKGLIST_INIT;
-	dd_rpmdb_stats st;
+	dd_rpmdb_stats st = DD_RPMDB_STATS_INIT;
 
 	dd_buf_printf(&path, "%s/%s/expected.tsv", g_dir, c);
 	assert_int_equal(dd_file_slurp(dd_buf_cstr(&path), &exp, 1 << 24, &e), 0);
