@@ -30,6 +30,10 @@ void dd_warnlist_add(dd_warnlist *w, const char *fmt, ...)
 		dd_warn("%s", tmp);
 		return;
 	}
+	if (w->n >= DD_WARNLIST_MAX) {
+		w->dropped++;
+		return;
+	}
 	char **v = realloc(w->v, (w->n + 1) * sizeof(*v));
 	if (!v)
 		return;
@@ -47,6 +51,7 @@ void dd_warnlist_release(dd_warnlist *w)
 	free(w->v);
 	w->v = NULL;
 	w->n = 0;
+	w->dropped = 0;
 }
 
 /* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
@@ -296,6 +301,11 @@ void dd_catalog_report(const dd_catfile *f, dd_inventory *inv)
 	for (size_t i = 0; f && i < f->warn.n; i++) {
 		dd_inventory_warn(inv, "%s", f->warn.v[i]);
 		inv->ndamaged++;
+	}
+	if (f && f->warn.dropped) {
+		dd_inventory_warn(inv, "%s: %zu more problems like the above not shown", f->path,
+				  f->warn.dropped);
+		inv->ndamaged += f->warn.dropped;
 	}
 }
 

@@ -27,13 +27,17 @@
 #include "layer/walker.h"
 #include "util/error.h"
 
-/* Warnings of one parse; a NULL list sends them straight to dd_warn(). */
+/* Warnings of one parse; a NULL list sends them straight to dd_warn().
+ * At most DD_WARNLIST_MAX are kept; the rest are only counted (dropped), so
+ * a hostile file with a million bad entries cannot flood the terminal. */
 typedef struct dd_warnlist {
 	char **v;
 	size_t n;
+	size_t dropped;
 } dd_warnlist;
 
-#define DD_WARNLIST_INIT { NULL, 0 }
+#define DD_WARNLIST_INIT { NULL, 0, 0 }
+#define DD_WARNLIST_MAX 50
 
 void dd_warnlist_add(dd_warnlist *w, const char *fmt, ...) DD_PRINTF(2, 3);
 void dd_warnlist_release(dd_warnlist *w);

@@ -244,6 +244,26 @@ static void test_huge_fields_and_junk(void **state)
 	free(big);
 }
 
+/* A million bad stanzas cost one bounded warning list, not a flood. */
+static void test_warning_flood_is_capped(void **state)
+{
+	(void)state;
+	dd_pkglist l = DD_PKGLIST_INIT;
+	dd_warnlist w = DD_WARNLIST_INIT;
+	dd_error e = DD_ERROR_INIT;
+	dd_buf b = DD_BUF_INIT;
+	for (int i = 0; i < 1000; i++)
+		dd_buf_puts(&b, "Package: x\nbad\n\n");
+	dd_buf_puts(&b, "Package: ok\nStatus: install ok installed\nVersion: 1\n");
+	assert_int_equal(dd_dpkg_parse_status(&l, b.data, b.len, "status", 0, &w, &e), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(w.n, DD_WARNLIST_MAX);
+	assert_int_equal(w.dropped, 1000 - DD_WARNLIST_MAX);
+	dd_pkglist_release(&l);
+	dd_warnlist_release(&w);
+	dd_buf_release(&b);
+}
+
 static void test_filelists(void **state)
 {
 	(void)state;
@@ -274,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_stanzas_skipped),
 		cmocka_unit_test(test_status_d_without_status),
 		cmocka_unit_test(test_huge_fields_and_junk),
+		cmocka_unit_test(test_warning_flood_is_capped),
 		cmocka_unit_test(test_filelists),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
