@@ -199,6 +199,7 @@ static json_t *image_package(struct spdx *s)
 	json_t *p = package_head(s, "SPDXRef-Image", dd_inventory_ref(inv),
 				 dd_digest_is_set(m) ? m->s : NULL);
 	json_t *an = dd_jarr(c);
+	const char *prev = NULL;
 	char plat[128], key[64];
 
 	package_noassert(s, p, NULL, NULL);
@@ -216,8 +217,12 @@ static json_t *image_package(struct spdx *s)
 		snprintf(key, sizeof(key), "drydock:image:layer:%zu:digest", i);
 		annotate(s, an, key, l->digest.s);
 	}
-	for (size_t i = 0; i < dd_inventory_warning_count(inv); i++)
-		annotate(s, an, "drydock:warning", dd_inventory_warning(inv, i));
+	for (size_t i = 0; i < dd_inventory_warning_count(inv); i++) {
+		const char *w = dd_inventory_warning(inv, i);
+		if (w && (!prev || strcmp(prev, w) != 0)) /* repeated warnings once */
+			annotate(s, an, "drydock:warning", w);
+		prev = w;
+	}
 	set_annotations(c, p, an);
 	return p;
 }

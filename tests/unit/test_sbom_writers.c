@@ -97,7 +97,7 @@ static dd_inventory *debian_inventory(void)
 	p = add(inv, DD_PKG_DEB, "tzdata", "2024a-0+deb12u1", "all", 0);
 	p->license = S("mit");
 	p = add(inv, DD_PKG_DEB, "tzdata", "2024a-0+deb12u1", "all", 1); /* same purl */
-	p->license = S("GPL2 BSD"); /* clashes with "GPL2+ BSD"? no; with "GPL2/BSD" yes */
+	p->license = S("GPL2 BSD"); /* its LicenseRef clashes with that of "GPL2/BSD" */
 	p = add(inv, DD_PKG_DEB, "weird", "1.0", "amd64", -1);
 	p->description = S("caf\xc3\xa9 \xff\xfe broken \xe2\x82");
 	p->license = S("GPL2/BSD");
@@ -407,6 +407,14 @@ static void test_spdx(void **state)
 	assert_string_equal(jget(pkgs, "0.SPDXID"), "SPDXRef-Image");
 	assert_string_equal(jget(pkgs, "0.primaryPackagePurpose"), "CONTAINER");
 	assert_string_equal(jget(pkgs, "0.versionInfo"), MANIFEST);
+	x = json_object_get(json_array_get(pkgs, 0), "annotations");
+	assert_non_null(find_by(x, "comment", "drydock:image:config-digest=" CONFIG));
+	assert_non_null(find_by(x, "comment", "drydock:image:layer:0:diff-id=" DIFF0));
+	assert_non_null(find_by(x, "comment", "drydock:image:platform=linux/amd64"));
+	size_t nw = 0;
+	json_array_foreach(x, i, p)
+		nw += strncmp(jget(p, "comment"), "drydock:warning=", 16) == 0;
+	assert_int_equal(nw, 1);
 	assert_string_equal(jget(pkgs, "1.SPDXID"), "SPDXRef-OperatingSystem");
 	assert_string_equal(jget(pkgs, "1.primaryPackagePurpose"), "OPERATING_SYSTEM");
 	json_array_foreach(pkgs, i, p) {
