@@ -94,6 +94,45 @@ while IFS=$'\t' read -r name flags want sub; do
 	fi
 done <"$cases"
 
+# ---- a hostile root filesystem (rootfs:) ---------------------------------
+# FIFOs where files are expected (opening one would block forever), links
+# to host files and to /, a symlink loop, a device node, hard links.  The
+# walker must not follow a link, open a FIFO or device, or leave the tree.
+R="$TMP/rootfs-hostile"
+mkdir -p "$R/etc" "$R/var/lib/dpkg" "$R/lib/apk/db" "$R/dev" "$R/usr/bin"
+mkfifo "$R/etc/os-release" "$R/lib/apk/db/installed"
+ln -s /etc/shadow "$R/var/lib/dpkg/status"
+ln -s / "$R/host-root"
+ln -s ../../.. "$R/usr/bin/up"
+ln -s loop-b "$R/loop-a"
+ln -s loop-a "$R/loop-b"
+echo 'hard' >"$R/usr/bin/one"
+ln "$R/usr/bin/one" "$R/usr/bin/two"
+[ "$(id -u)" -eq 0 ] && mknod "$R/dev/mem" c 1 1
+want=$(find "$R" -mindepth 1 | wc -l)
+(cd "$TMP/cwd" && exec timeout 60 "$DRYDOCK" inspect --format json "rootfs:$R") >"$TMP/out" 2>"$TMP/err"
+rc=$?
+if [ $rc -eq 0 ] && [ "$(jq -r '.layers[0].entries' "$TMP/out" 2>/dev/null)" = "$want" ] && [ ! -s "$TMP/err" ]; then
+	ok "hostile rootfs: inspect exits 0 silently, $want entries, links not followed"
+else
+	fail "hostile rootfs: inspect exits 0 silently with $want entries" \
+		"exit $rc (124 = hung), entries $(jq -r '.layers[0].entries' "$TMP/out" 2>/dev/null); $(head -c 300 "$TMP/err")"
+fi
+if "$DRYDOCK" sbom --help >/dev/null 2>&1; then
+	# FIFOs and a link to /etc/shadow in the package-database paths.
+	(cd "$TMP/cwd" && exec timeout 60 "$DRYDOCK" sbom --format json "rootfs:$R") >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	if { [ $rc -eq 0 ] || { [ $rc -eq 3 ] && [ "$(wc -l <"$TMP/err")" -eq 1 ]; }; } &&
+		! grep -q 'root:' "$TMP/out" "$TMP/err"; then
+		ok "hostile rootfs: sbom does not hang on FIFOs nor read /etc/shadow (exit $rc)"
+	else
+		fail "hostile rootfs: sbom does not hang on FIFOs nor read /etc/shadow" \
+			"exit $rc (124 = hung); $(head -c 300 "$TMP/err")"
+	fi
+else
+	skip "hostile rootfs: sbom" "drydock sbom does not exist"
+fi
+
 escaped=
 for c in $canaries; do [ -e "$c" ] || [ -L "$c" ] && escaped="$escaped $c"; done
 [ -n "$(ls -A "$TMP/cwd")" ] && escaped="$escaped $TMP/cwd/{$(ls -A "$TMP/cwd" | tr '\n' ,)}"
