@@ -31,6 +31,7 @@
 #include "util/banned.h"
 
 #define MEMBERS_MAX 200000
+#define NAMES_BUDGET ((size_t)64 << 20) /* bytes of member names kept */
 #define KEEP_BUDGET ((size_t)64 << 20) /* small JSON-looking members kept by pass 1 */
 #define LINK_HOPS 8
 
@@ -54,6 +55,7 @@ struct scan {
 	struct member *m;
 	size_t n, cap;
 	size_t kept_bytes;
+	size_t name_bytes;
 	struct archive *a;
 };
 
@@ -304,6 +306,13 @@ static int add_member(struct scan *s, struct archive_entry *e, struct member **o
 	if ((hl || type == AE_IFLNK) && !m->link) {
 		free(m->name);
 		return 0; /* a link that points outside: unusable */
+	}
+	s->name_bytes += strlen(m->name) + (m->link ? strlen(m->link) : 0);
+	if (s->name_bytes > NAMES_BUDGET) {
+		free(m->name);
+		free(m->link);
+		return dd_error_set(err, DD_EINPUT, "%s: member names exceed %zu MiB", s->img->r.path,
+				    NAMES_BUDGET >> 20);
 	}
 	m->size = archive_entry_size_is_set(e) && archive_entry_size(e) > 0 ? (uint64_t)archive_entry_size(e) : 0;
 	m->usize = m->size;
