@@ -140,7 +140,7 @@ static int import_whole_db(const char *file, const char *dbpath, dd_error *err)
 	dd_buf_printf(&side, "%s.sha256", file);
 	if ((rc = dd_buf_error(&side, err, "path")))
 		goto done;
-	if ((rc = dd_file_slurp(side.data, &want, 4096, err))) {
+	if ((rc = dd_file_slurp(side.data, &want, 1 << 20, err))) {
 		dd_error_prefix(err, "%s is a DB export but its checksum file is unreadable", file);
 		goto done;
 	}

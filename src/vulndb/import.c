@@ -384,8 +384,17 @@ static int process_path(dd_vimport *im, const char *path, int explicit_file, int
 	if (lstat(path, &sb) != 0)
 		return dd_error_set(err, errno == ENOENT ? DD_EINPUT : DD_EENV, "cannot read %s: %s",
 				    path, strerror(errno));
-	if (S_ISLNK(sb.st_mode) && explicit_file && stat(path, &sb) != 0)
-		return dd_error_set(err, DD_EINPUT, "cannot read %s: %s", path, strerror(errno));
+	if (S_ISLNK(sb.st_mode) && explicit_file) {
+		/* A symlink named on the command line is followed. */
+		char *real = realpath(path, NULL);
+		int rc;
+		if (!real)
+			return dd_error_set(err, DD_EINPUT, "cannot read %s: %s", path,
+					    strerror(errno));
+		rc = process_path(im, real, explicit_file, depth + 1, err);
+		free(real);
+		return rc;
+	}
 	if (S_ISDIR(sb.st_mode))
 		return process_dir(im, path, depth, err);
 	if (!S_ISREG(sb.st_mode)) {
