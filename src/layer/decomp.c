@@ -21,7 +21,19 @@ enum { H_BLOB, H_DIFF };
 struct job {
 	const unsigned char *p;
 	size_t n;
-	int which;
+};
+
+/* One digest, computed in the caller's thread or in its own thread (jobs
+ * are hashed in order; sub / done count submitted / hashed jobs). */
+struct hasher {
+	dd_sha256 h;
+	int threaded;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv_job, cv_done;
+	struct job q[NJOB];
+	uint64_t sub, done;
+	int stop;
 };
 
 struct dd_decomp {
@@ -33,14 +45,14 @@ struct dd_decomp {
 	dd_error ferr;   /* the sticky message */
 
 	unsigned char *in[NIN];
-	uint64_t in_job[NIN];
+	uint64_t in_job[NIN];   /* H_BLOB job that hashes the buffer */
 	int in_cur;
 	const unsigned char *next_in;
 	size_t avail_in;
 	int in_eof;
 
 	unsigned char *out[NOUT];
-	uint64_t out_job[NOUT];
+	uint64_t out_job[NOUT]; /* H_DIFF job */
 	int out_cur;
 
 	uint64_t cbytes, ubytes;
@@ -51,92 +63,94 @@ struct dd_decomp {
 	z_stream *z;
 	ZSTD_DStream *zs;
 
-	dd_sha256 h[2];
-
-	/* hash pipeline: jobs sub (submitted) and done (hashed) are counters */
-	int threaded, thread_tried;
-	pthread_t th;
-	pthread_mutex_t mu;
-	pthread_cond_t cv_job, cv_done;
-	struct job q[NJOB];
-	uint64_t sub, done;
-	int stop;
+	struct hasher hs[2];
+	int threads_tried;
 };
 
 static void *hash_main(void *arg)
 {
-	dd_decomp *d = arg;
-	pthread_mutex_lock(&d->mu);
+	struct hasher *hs = arg;
+	pthread_mutex_lock(&hs->mu);
 	for (;;) {
 		struct job j;
-		while (d->done == d->sub && !d->stop)
-			pthread_cond_wait(&d->cv_job, &d->mu);
-		if (d->done == d->sub)
+		while (hs->done == hs->sub && !hs->stop)
+			pthread_cond_wait(&hs->cv_job, &hs->mu);
+		if (hs->done == hs->sub)
 			break;
-		j = d->q[d->done % NJOB];
-		pthread_mutex_unlock(&d->mu);
-		dd_sha256_update(&d->h[j.which], j.p, j.n);
-		pthread_mutex_lock(&d->mu);
-		d->done++;
-		pthread_cond_broadcast(&d->cv_done);
+		j = hs->q[hs->done % NJOB];
+		pthread_mutex_unlock(&hs->mu);
+		dd_sha256_update(&hs->h, j.p, j.n);
+		pthread_mutex_lock(&hs->mu);
+		hs->done++;
+		pthread_cond_broadcast(&hs->cv_done);
 	}
-	pthread_mutex_unlock(&d->mu);
+	pthread_mutex_unlock(&hs->mu);
 	return NULL;
 }
 
-static void maybe_start_thread(dd_decomp *d)
+/* Big layers: each digest gets its own thread, beside the decoder. */
+static void maybe_start_threads(dd_decomp *d)
 {
 	const char *env;
-	if (d->threaded || d->thread_tried || d->ubytes + d->cbytes < THREAD_AFTER)
+	if (d->threads_tried || d->ubytes + d->cbytes < THREAD_AFTER)
 		return;
-	d->thread_tried = 1;
+	d->threads_tried = 1;
 	env = getenv("DRYDOCK_HASH_THREAD");
 	if (env && strcmp(env, "0") == 0)
 		return;
-	if (pthread_create(&d->th, NULL, hash_main, d) == 0)
-		d->threaded = 1;
+	for (int i = 0; i < 2; i++) {
+		if (i == H_DIFF && d->comp == DD_COMP_NONE)
+			continue; /* the diff_id is the blob digest */
+		if (pthread_create(&d->hs[i].th, NULL, hash_main, &d->hs[i]) == 0)
+			d->hs[i].threaded = 1;
+	}
 }
 
 /* Queue p[0..n) for hashing; returns the job number (1-based). */
 static uint64_t submit(dd_decomp *d, const unsigned char *p, size_t n, int which)
 {
+	struct hasher *hs = &d->hs[which];
 	uint64_t seq;
-	if (!d->threaded) {
-		dd_sha256_update(&d->h[which], p, n);
-		d->done = ++d->sub;
-		return d->sub;
+	if (!hs->threaded) {
+		dd_sha256_update(&hs->h, p, n);
+		hs->done = ++hs->sub;
+		return hs->sub;
 	}
-	pthread_mutex_lock(&d->mu);
-	while (d->sub - d->done >= NJOB)
-		pthread_cond_wait(&d->cv_done, &d->mu);
-	d->q[d->sub % NJOB] = (struct job){ p, n, which };
-	seq = ++d->sub;
-	pthread_cond_signal(&d->cv_job);
-	pthread_mutex_unlock(&d->mu);
+	pthread_mutex_lock(&hs->mu);
+	while (hs->sub - hs->done >= NJOB)
+		pthread_cond_wait(&hs->cv_done, &hs->mu);
+	hs->q[hs->sub % NJOB] = (struct job){ p, n };
+	seq = ++hs->sub;
+	pthread_cond_signal(&hs->cv_job);
+	pthread_mutex_unlock(&hs->mu);
 	return seq;
 }
 
-/* Wait until job `seq` was hashed (its buffer may then be reused). */
-static void wait_job(dd_decomp *d, uint64_t seq)
+/* Wait until job `seq` of `which` was hashed (its buffer may be reused). */
+static void wait_job(dd_decomp *d, int which, uint64_t seq)
 {
-	if (!d->threaded)
+	struct hasher *hs = &d->hs[which];
+	if (!hs->threaded)
 		return;
-	pthread_mutex_lock(&d->mu);
-	while (d->done < seq)
-		pthread_cond_wait(&d->cv_done, &d->mu);
-	pthread_mutex_unlock(&d->mu);
+	pthread_mutex_lock(&hs->mu);
+	while (hs->done < seq)
+		pthread_cond_wait(&hs->cv_done, &hs->mu);
+	pthread_mutex_unlock(&hs->mu);
 }
 
-static void stop_thread(dd_decomp *d)
+static void stop_threads(dd_decomp *d)
 {
-	if (!d->threaded)
-		return;
-	pthread_mutex_lock(&d->mu);
-	d->stop = 1;
-	pthread_cond_signal(&d->cv_job);
-	pthread_mutex_unlock(&d->mu);
-	pthread_join(d->th, NULL);
-	d->threaded = 0;
+	for (int i = 0; i < 2; i++) {
+		struct hasher *hs = &d->hs[i];
+		if (!hs->threaded)
+			continue;
+		pthread_mutex_lock(&hs->mu);
+		hs->stop = 1;
+		pthread_cond_signal(&hs->cv_job);
+		pthread_mutex_unlock(&hs->mu);
+		pthread_join(hs->th, NULL);
+		hs->threaded = 0;
+	}
 }
 
 /* Record a sticky DD_EINPUT naming the compressed byte offset. */
@@ -167,7 +181,7 @@ static int fill_input(dd_decomp *d, dd_error *err)
 	int slot = (d->in_cur + 1) % NIN;
 	ssize_t n;
 
-	wait_job(d, d->in_job[slot]);
+	wait_job(d, H_BLOB, d->in_job[slot]);
 	n = dd_reader_read(d->blob, d->in[slot], DD_DECOMP_BLOCK, &d->ferr);
 	if (n < 0) {
 		d->failed = (int)n;
@@ -185,7 +199,7 @@ static int fill_input(dd_decomp *d, dd_error *err)
 	d->in_cur = slot;
 	d->next_in = d->in[slot];
 	d->avail_in = (size_t)n;
-	maybe_start_thread(d);
+	maybe_start_threads(d);
 	return 0;
 }
 
@@ -320,15 +334,17 @@ int dd_decomp_new(dd_decomp **out, dd_reader *blob, dd_error *err)
 		return dd_error_oom(err);
 	d->blob = blob;
 	d->member_end = 0;
-	pthread_mutex_init(&d->mu, NULL);
-	pthread_cond_init(&d->cv_job, NULL);
-	pthread_cond_init(&d->cv_done, NULL);
+	for (int i = 0; i < 2; i++) {
+		pthread_mutex_init(&d->hs[i].mu, NULL);
+		pthread_cond_init(&d->hs[i].cv_job, NULL);
+		pthread_cond_init(&d->hs[i].cv_done, NULL);
+	}
 	for (int i = 0; i < NIN; i++)
 		if (!(d->in[i] = malloc(DD_DECOMP_BLOCK))) {
 			rc = dd_error_oom(err);
 			goto done;
 		}
-	if ((rc = dd_sha256_init(&d->h[H_BLOB], err)) || (rc = dd_sha256_init(&d->h[H_DIFF], err)))
+	if ((rc = dd_sha256_init(&d->hs[H_BLOB].h, err)) || (rc = dd_sha256_init(&d->hs[H_DIFF].h, err)))
 		goto done;
 	if ((rc = first_fill(d, err)) || (rc = detect(d, err)) || (rc = init_decoder(d, err)))
 		goto done;
@@ -343,9 +359,13 @@ void dd_decomp_free(dd_decomp *d)
 {
 	if (!d)
 		return;
-	stop_thread(d);
-	dd_sha256_release(&d->h[0]);
-	dd_sha256_release(&d->h[1]);
+	stop_threads(d);
+	for (int i = 0; i < 2; i++) {
+		dd_sha256_release(&d->hs[i].h);
+		pthread_mutex_destroy(&d->hs[i].mu);
+		pthread_cond_destroy(&d->hs[i].cv_job);
+		pthread_cond_destroy(&d->hs[i].cv_done);
+	}
 	for (int i = 0; i < NIN; i++)
 		free(d->in[i]);
 	for (int i = 0; i < NOUT; i++)
@@ -356,9 +376,6 @@ void dd_decomp_free(dd_decomp *d)
 		free(d->z);
 	}
 	ZSTD_freeDStream(d->zs);
-	pthread_mutex_destroy(&d->mu);
-	pthread_cond_destroy(&d->cv_job);
-	pthread_cond_destroy(&d->cv_done);
 	free(d);
 }
 
@@ -504,16 +521,15 @@ int dd_decomp_next(dd_decomp *d, const void **blk, size_t *len, dd_error *err)
 			d->stream_end = 1;
 			return 0;
 		}
-		*blk = d->next_in;
+		*blk = d->next_in; /* the diff_id is the blob digest: no second hash */
 		*len = d->avail_in;
-		d->in_job[d->in_cur] = submit(d, d->next_in, d->avail_in, H_DIFF);
 		d->ubytes += d->avail_in;
 		d->next_in += d->avail_in;
 		d->avail_in = 0;
 		return 0;
 	}
 	slot = (d->out_cur + 1) % NOUT;
-	wait_job(d, d->out_job[slot]);
+	wait_job(d, H_DIFF, d->out_job[slot]);
 	if ((rc = decode_block(d, d->out[slot], &have, err)))
 		return rc;
 	if (have == 0)
@@ -521,7 +537,7 @@ int dd_decomp_next(dd_decomp *d, const void **blk, size_t *len, dd_error *err)
 	d->out_job[slot] = submit(d, d->out[slot], have, H_DIFF);
 	d->out_cur = slot;
 	d->ubytes += have;
-	maybe_start_thread(d);
+	maybe_start_threads(d);
 	*blk = d->out[slot];
 	*len = have;
 	return 0;
@@ -565,15 +581,19 @@ int dd_decomp_drain_raw(dd_decomp *d, dd_error *err)
 
 void dd_decomp_digests(dd_decomp *d, dd_digest *digest, dd_digest *diff_id)
 {
-	stop_thread(d);
-	if (digest) {
-		digest->s[0] = '\0';
-		if (d->in_eof)
-			dd_sha256_final(&d->h[H_BLOB], digest);
-	}
+	dd_digest blob = { "" };
+	stop_threads(d);
+	if (d->in_eof)
+		dd_sha256_final(&d->hs[H_BLOB].h, &blob);
+	if (digest)
+		*digest = blob;
 	if (diff_id) {
 		diff_id->s[0] = '\0';
-		if (d->stream_end && !d->failed)
-			dd_sha256_final(&d->h[H_DIFF], diff_id);
+		if (d->stream_end && !d->failed) {
+			if (d->comp == DD_COMP_NONE)
+				*diff_id = blob;
+			else
+				dd_sha256_final(&d->hs[H_DIFF].h, diff_id);
+		}
 	}
 }

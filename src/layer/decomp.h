@@ -11,8 +11,9 @@
  * DD_DECOMP_BLOCK bytes.  Blocks are the decoder's own output buffers
  * (zero copy); a block stays valid until the next call.  Every byte read from
  * the blob is hashed (blob digest) and every byte produced is hashed
- * (diff_id); on big layers the hashing moves to a second thread so it runs
- * beside the inflate (DRYDOCK_HASH_THREAD=0 keeps it in the caller's thread).
+ * (diff_id; for an uncompressed blob it is the blob digest).  After the first
+ * 8 MiB each digest moves to a thread of its own, so hashing runs beside the
+ * inflate (DRYDOCK_HASH_THREAD=0 keeps it in the caller's thread).
  *
  * Error messages do not name the layer (the caller prefixes it); they name
  * the compressed byte offset where the stream went wrong.
