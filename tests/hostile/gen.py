@@ -155,10 +155,10 @@ def config_json(diff_ids):
     })
 
 
-def image(root, layers, manifest_hook=None, config_hook=None, index_hook=None):
+def image(root, layers, manifest_hook=None, index_hook=None):
     """Write a one-manifest layout.  layers: list of (blob, media_type,
     diff_id) or (digest, size, media_type, diff_id) for pre-stored blobs.
-    Hooks may alter the config bytes, the manifest object, the index entry."""
+    Hooks may alter the manifest object and the index entry."""
     L = Layout(root)
     descs, diff_ids = [], []
     for layer in layers:
@@ -170,8 +170,6 @@ def image(root, layers, manifest_hook=None, config_hook=None, index_hook=None):
             descs.append(desc(mt, dg, size))
         diff_ids.append(diff_id)
     cfg = config_json(diff_ids)
-    if config_hook:
-        cfg = config_hook(cfg)
     man = {"schemaVersion": 2, "mediaType": OCI_MANIFEST,
            "config": desc(OCI_CONFIG, L.blob(cfg), len(cfg)), "layers": descs}
     mbytes = canon(man)
@@ -406,6 +404,60 @@ def c_index_deep(d):
     image(d, [plain_gzip_layer(base_entries())], index_hook=hook)
 
 
+def c_config_digest_mismatch(d):
+    # The config is stored under the digest and size of another config of
+    # the same length: one environment value differs.
+    def hook(cfg):
+        return cfg.replace(b"PATH=/usr/bin:/bin", b"PATH=/usr/bin:/bzn")
+    t = make_tar(base_entries())
+    image(d, [(gz(t), LAYER_GZIP, sha256(t))])
+    man_d = json.load(open(os.path.join(d, "index.json")))["manifests"][0]["digest"]
+    man = json.load(open(os.path.join(d, "blobs", "sha256", man_d[7:])))
+    p = os.path.join(d, "blobs", "sha256", man["config"]["digest"][7:])
+    with open(p, "rb") as f:
+        cfg = f.read()
+    with open(p, "wb") as f:
+        f.write(hook(cfg))
+
+
+def c_size_mismatch(d):
+    # The manifest's descriptor in index.json understates its size.
+    def hook(L, entry):
+        entry["size"] -= 10
+        return entry
+    image(d, [plain_gzip_layer(base_entries())], index_hook=hook)
+
+
+def c_digest_traversal(d):
+    # A layer "digest" that is a path: a reader that builds blob paths from
+    # digests without validating them would open /etc/passwd.
+    t = make_tar(base_entries())
+    image(d, [("sha256:../../../../../../../../etc/passwd", 100, LAYER_GZIP, sha256(t))])
+
+
+def c_blob_symlink(d):
+    # The layer blob is a symbolic link to a file outside the layout (with
+    # the right content): a layout's blobs are regular files.
+    t = make_tar(base_entries())
+    blob = gz(t)
+    image(d, [(blob, LAYER_GZIP, sha256(t))])
+    p = os.path.join(d, "blobs", "sha256", sha256(blob)[7:])
+    outside = d + ".outside-blob"
+    with open(outside, "wb") as f:
+        f.write(blob)
+    os.remove(p)
+    os.symlink(os.path.abspath(outside), p)
+
+
+def c_whiteout_traversal(d):
+    # Whiteouts whose target is ".." or climbs out: applying them naively
+    # deletes the parent or a path outside the image.
+    image(d, [plain_gzip_layer(base_entries()),
+              plain_gzip_layer([(ti("etc/", tarfile.DIRTYPE, mode=0o755), None),
+                                (ti("etc/.wh.."), b""),
+                                (ti("usr/.wh.../../etc"), b"")])])
+
+
 def c_schema1(d):
     L = Layout(d)
     t = make_tar(base_entries())
@@ -456,6 +508,11 @@ CASES = {
     "diffid-mismatch": c_diffid_mismatch,
     "index-cycle": c_index_cycle,
     "index-deep": c_index_deep,
+    "config-digest-mismatch": c_config_digest_mismatch,
+    "size-mismatch": c_size_mismatch,
+    "digest-traversal": c_digest_traversal,
+    "blob-symlink": c_blob_symlink,
+    "whiteout-traversal": c_whiteout_traversal,
     "schema1": c_schema1,
     "bzip2-layer": c_bzip2_layer,
     "bad-tar-checksum": c_bad_tar_checksum,
