@@ -60,10 +60,13 @@ static la_ssize_t tar_read(struct archive *a, void *ctx, const void **buf)
 	return (la_ssize_t)n;
 }
 
-/* "layer 2 (NAME)" or "layer 2 (sha256:0123456789ab)" or "layer 2". */
+/* "layer 2 (NAME)" or "layer 2 (sha256:0123456789ab)" or "layer 2"; a name
+ * that already starts with "layer " is used as it is. */
 static void layer_label(char *out, size_t cap, int index, const char *name, const dd_digest *dg)
 {
-	if (name && name[0])
+	if (name && strncmp(name, "layer ", 6) == 0)
+		snprintf(out, cap, "%.300s", name);
+	else if (name && name[0])
 		snprintf(out, cap, "layer %d (%.200s)", index, name);
 	else if (dg && dd_digest_is_set(dg))
 		snprintf(out, cap, "layer %d (sha256:%.12s)", index, dd_digest_hex(dg));

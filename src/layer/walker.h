@@ -90,7 +90,9 @@ typedef struct dd_file {
 typedef int (*dd_file_cb)(void *ctx, const dd_file *f, dd_error *err);
 
 /* Read content of a regular file from inside its callback: returns bytes
- * read, 0 at the end, or a negative code. */
+ * read, 0 at the end, or a negative code.  Symlinks have no content; a tar
+ * hardlink (type DD_FT_HARDLINK, link = an earlier path of the same layer)
+ * usually has none either: its data came with the target entry. */
 ssize_t dd_file_read(const dd_file *f, void *buf, size_t n, dd_error *err);
 /* Read the whole content (bounded by limits.max_read_bytes). */
 int dd_file_slurp_all(const dd_file *f, dd_buf *out, dd_error *err);
@@ -107,8 +109,12 @@ int dd_walker_want(dd_walker *w, const char *pattern, dd_file_cb cb, void *ctx,
 
 /* Walk one layer blob.  digest / diff_id are the expected values (NULL or
  * unset: not checked, only computed).  The whole blob is always read to its
- * end so both digests cover every byte.  `name` is used in messages
- * ("layer 2 sha256:ab12...").  stats may be NULL. */
+ * end so both digests cover every byte.  `name` is used in messages: errors
+ * start with "layer INDEX (NAME): ", or with NAME alone when it already
+ * starts with "layer " ("layer 2 sha256:ab12...: ").  stats may be NULL.
+ * Wanted files reach their callbacks during the walk, with f->diff_id the
+ * expected diff_id (unset when none was given).  On failure the layer is
+ * forgotten (it may be walked again); errors are DD_EINPUT for bad input. */
 int dd_walker_layer(dd_walker *w, int index, dd_reader *blob, const dd_digest *digest,
 		    const dd_digest *diff_id, const char *name, dd_layer_stats *stats,
 		    dd_error *err);

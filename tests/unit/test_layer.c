@@ -209,6 +209,11 @@ static void test_callback_error(void **state)
 	assert_int_equal(dd_walker_layer(w, 2, &r, NULL, NULL, "sha256:abcd", NULL, &e), 0);
 	dd_reader_from_mem(&r, &mr, blob.data, blob.len);
 	assert_int_equal(dd_walker_layer(w, 2, &r, NULL, NULL, NULL, NULL, &e), DD_EINTERNAL);
+	/* a name that starts with "layer " is the whole label */
+	g.fail = 1;
+	dd_reader_from_mem(&r, &mr, blob.data, blob.len);
+	assert_int_equal(dd_walker_layer(w, 5, &r, NULL, NULL, "layer 5 sha256:0123 (blob)", NULL, &e), DD_EINPUT);
+	assert_string_equal(e.msg, "layer 5 sha256:0123 (blob): entry 'etc/os-release': boom");
 	dd_walker_free(w);
 	dd_buf_release(&blob);
 }
@@ -315,6 +320,38 @@ static void test_truncation_and_corruption(void **state)
 	EXPECT_ERR(&blob, NULL, NULL, NULL, "zstd");
 	dd_buf_release(&cut);
 	dd_buf_release(&tar);
+	dd_buf_release(&blob);
+}
+
+static ssize_t failing_read(void *ctx, void *buf, size_t n, dd_error *err)
+{
+	int *calls = ctx;
+	if (++*calls > 2)
+		return dd_error_set(err, DD_EENV, "blob.tar: read: Input/output error");
+	memset(buf, 0, n < 1000 ? n : 1000);
+	return n < 1000 ? (ssize_t)n : 1000;
+}
+
+static void test_empty_tar_and_reader_error(void **state)
+{
+	(void)state;
+	dd_buf blob = DD_BUF_INIT;
+	char zeros[1024] = { 0 };
+	dd_walker *w;
+	dd_error e = DD_ERROR_INIT;
+	dd_layer_stats st;
+	int calls = 0;
+	dd_reader bad = { failing_read, &calls };
+	gz_member(&blob, zeros, sizeof(zeros));
+	assert_int_equal(dd_walker_new(&w, NULL, &e), 0);
+	assert_int_equal(walk1(w, 0, &blob, NULL, NULL, &st, &e), 0);
+	assert_int_equal(st.entries, 0);
+	assert_int_equal(st.uncompressed_bytes, 1024);
+	assert_int_equal(dd_walker_layer(w, 1, &bad, NULL, NULL, NULL, NULL, &e), DD_EENV);
+	assert_string_equal(e.msg, "layer 1: blob.tar: read: Input/output error");
+	assert_int_equal(dd_walker_finish(w, &e), 0);
+	assert_int_equal(dd_walker_count(w), 0);
+	dd_walker_free(w);
 	dd_buf_release(&blob);
 }
 
@@ -485,6 +522,7 @@ int main(void)
 		cmocka_unit_test(test_non_ascii_and_root_entries),
 		cmocka_unit_test(test_truncation_and_corruption),
 		cmocka_unit_test(test_not_a_tar),
+		cmocka_unit_test(test_empty_tar_and_reader_error),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_digest_mismatch),
 		cmocka_unit_test(test_inflaters_members_threads),
