@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "image/image.h"
+#include "image/internal.h"
 #include "layer/walker.h"
 #include "util/buf.h"
 #include "util/digest.h"
@@ -91,7 +92,7 @@ struct tent {
 	const char *link; /* symlink target */
 };
 
-/* A tar in memory (optionally gzip) holding the entries. */
+/* A tar in memory (gzip: 0 none, 1 gzip, 2 zstd) holding the entries. */
 static void tar_mem(dd_buf *out, const struct tent *e, size_t n, int gzip)
 {
 	size_t cap = 4 << 20, used = 0;
@@ -99,8 +100,10 @@ static void tar_mem(dd_buf *out, const struct tent *e, size_t n, int gzip)
 	struct archive *a = archive_write_new();
 	assert_non_null(mem);
 	archive_write_set_format_pax_restricted(a);
-	if (gzip)
+	if (gzip == 1)
 		archive_write_add_filter_gzip(a);
+	else if (gzip == 2)
+		assert_int_equal(archive_write_add_filter_zstd(a), ARCHIVE_OK);
 	archive_write_set_bytes_in_last_block(a, 1);
 	assert_int_equal(archive_write_open_memory(a, mem, cap, &used), ARCHIVE_OK);
 	for (size_t i = 0; i < n; i++) {
@@ -313,6 +316,56 @@ static void test_bad_refs(void **state)
 	open_fails("oci:/nonexistent-dd-dir", "linux", DD_EUSAGE, "OS/ARCH");
 }
 
+static void ref_is(const char *s, int transport, const char *path, const char *tag, const char *digest, long index)
+{
+	dd_srcref r;
+	dd_error e = DD_ERROR_INIT;
+	if (dd_srcref_parse(&r, s, &e) != 0)
+		fail_msg("%s: %s", s, e.msg);
+	assert_int_equal(r.transport, transport);
+	assert_string_equal(r.path, path);
+	if (tag)
+		assert_string_equal(r.tag, tag);
+	else
+		assert_null(r.tag);
+	assert_string_equal(r.digest.s, digest ? digest : "");
+	assert_int_equal(r.index, index);
+	dd_srcref_release(&r);
+}
+
+static void test_ref_parse(void **state)
+{
+	(void)state;
+	const char *d = "sha256:818ffa2c822616451a931c7ec881f754f1334695f0b1d657aeb2b79f7a5304a7";
+	char buf[200];
+	ref_is("oci:/a/b:tag", DD_TRANSPORT_OCI, "/a/b", "tag", NULL, -1);
+	ref_is("oci:/a/b", DD_TRANSPORT_OCI, "/a/b", NULL, NULL, -1);
+	ref_is("oci:./a:b/c", DD_TRANSPORT_OCI, "./a:b/c", NULL, NULL, -1);
+	ref_is("oci:/x:y:", DD_TRANSPORT_OCI, "/x:y", NULL, NULL, -1);
+	ref_is("oci:rel:1.0-rc.1", DD_TRANSPORT_OCI, "rel", "1.0-rc.1", NULL, -1);
+	snprintf(buf, sizeof(buf), "oci:/x@%s", d);
+	ref_is(buf, DD_TRANSPORT_OCI, "/x", NULL, d, -1);
+	snprintf(buf, sizeof(buf), "oci:/x:@%s", d);
+	ref_is(buf, DD_TRANSPORT_OCI, "/x", NULL, d, -1);
+	ref_is("oci:/srv/a@b/c", DD_TRANSPORT_OCI, "/srv/a@b/c", NULL, NULL, -1);
+	ref_is("docker-archive:/a.tar", DD_TRANSPORT_DOCKER_ARCHIVE, "/a.tar", NULL, NULL, -1);
+	ref_is("docker-archive:/a.tar:", DD_TRANSPORT_DOCKER_ARCHIVE, "/a.tar", NULL, NULL, -1);
+	ref_is("docker-archive:/a.tar:alpine", DD_TRANSPORT_DOCKER_ARCHIVE, "/a.tar", "docker.io/library/alpine:latest",
+	       NULL, -1);
+	ref_is("docker-archive:/a.tar:localhost:5000/x/y:1", DD_TRANSPORT_DOCKER_ARCHIVE, "/a.tar",
+	       "localhost:5000/x/y:1", NULL, -1);
+	ref_is("docker-archive:a.tar:index.docker.io/org/app:v2", DD_TRANSPORT_DOCKER_ARCHIVE, "a.tar",
+	       "docker.io/org/app:v2", NULL, -1);
+	ref_is("docker-archive:/a.tar:@3", DD_TRANSPORT_DOCKER_ARCHIVE, "/a.tar", NULL, NULL, 3);
+	ref_is("rootfs:/", DD_TRANSPORT_ROOTFS, "/", NULL, NULL, -1);
+	const char *bad_names[] = { "Foo", "a//b", "a/b/", "/a", "a:", "a:-x", "a@sha256:00", "" };
+	for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
+		char *n = dd_srcref_docker_name(bad_names[i]);
+		if (n)
+			fail_msg("'%s' accepted as '%s'", bad_names[i], n);
+	}
+}
+
 static void test_platforms(void **state)
 {
 	(void)state;
@@ -327,6 +380,19 @@ static void test_platforms(void **state)
 	assert_int_equal(dd_platform_parse(&p, "linux/", &e), DD_EUSAGE);
 	assert_int_equal(dd_platform_parse(&p, "linux/amd64/v1/x", &e), DD_EUSAGE);
 	assert_int_equal(dd_platform_parse(&p, "linux/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", &e), DD_EUSAGE);
+	dd_platform want, have;
+	dd_platform_parse(&want, "linux/arm64", &e);
+	dd_platform_parse(&have, "linux/arm64/v8", &e);
+	assert_int_equal(dd_platform_match(&have, &want), 2);
+	dd_platform_parse(&want, "linux/arm/v7", &e);
+	dd_platform_parse(&have, "linux/arm/v6", &e);
+	assert_int_equal(dd_platform_match(&have, &want), 1);
+	assert_int_equal(dd_platform_match(&want, &have), 0);
+	dd_platform_parse(&have, "linux/arm", &e);
+	assert_int_equal(dd_platform_match(&have, &want), 1);
+	dd_platform_parse(&have, "windows/amd64", &e);
+	dd_platform_parse(&want, "linux/amd64", &e);
+	assert_int_equal(dd_platform_match(&have, &want), 0);
 	dd_platform_host(&p);
 	assert_string_equal(p.os, "linux");
 	struct utsname u;
@@ -875,10 +941,40 @@ static void test_archive_oci_layout_gzip_layers(void **state)
 		{ "manifest.json", NULL, mj, NULL },
 	};
 	tar_file(P("d25.tar"), m, 7, 0);
+	tar_file(P("d25.tar.gz"), m, 7, 1);
 	snprintf(ref, sizeof(ref), "docker-archive:%s", P("d25.tar"));
 	dd_image *img = open_ok(ref, NULL);
 	check_arch_image(img, &A); /* size = uncompressed, digest = diff_id (as skopeo) */
 	assert_string_equal(dd_image_annotation(img, "io.containerd.image.name"), "docker.io/library/t:1");
+	assert_int_equal(dd_image_layer(img, 1)->stats.compression, DD_COMP_GZIP);
+	assert_string_equal(dd_image_layer(img, 1)->stats.digest.s, g2.s);
+	dd_image_free(img);
+	snprintf(ref, sizeof(ref), "docker-archive:%s", P("d25.tar.gz"));
+	img = open_ok(ref, NULL);
+	check_arch_image(img, &A);
+	dd_image_free(img);
+	free_arch(&A);
+}
+
+/* A zstd layer inside a docker archive; its size is the uncompressed one. */
+static void test_archive_zstd_layer(void **state)
+{
+	(void)state;
+	struct arch A;
+	char n2[128], cfgname[128], ref[1200], mj[2048];
+	dd_digest z2;
+	make_classic(&A, 2);
+	assert_int_equal(dd_digest_of(&z2, A.l2.data, A.l2.len, NULL), 0);
+	snprintf(n2, sizeof(n2), "blobs/sha256/%s", dd_digest_hex(&z2));
+	snprintf(cfgname, sizeof(cfgname), "%s.json", dd_digest_hex(&A.c));
+	snprintf(mj, sizeof(mj), "[{\"Config\":\"%s\",\"Layers\":[\"a/layer.tar\",\"%s\"]}]", cfgname, n2);
+	struct amem m[] = { { "a/layer.tar", &A.l1, NULL, NULL }, { n2, &A.l2, NULL, NULL },
+			    { cfgname, &A.cfg, NULL, NULL }, { "manifest.json", NULL, mj, NULL } };
+	tar_file(P("zstd.tar"), m, 4, 0);
+	snprintf(ref, sizeof(ref), "docker-archive:%s", P("zstd.tar"));
+	dd_image *img = open_ok(ref, NULL);
+	check_arch_image(img, &A);
+	assert_int_equal(dd_image_layer(img, 1)->stats.compression, DD_COMP_ZSTD);
 	dd_image_free(img);
 	free_arch(&A);
 }
@@ -943,6 +1039,19 @@ static void test_archive_hostile(void **state)
 	tar_file(P("h2.tar"), m1, 3, 0);
 	snprintf(ref, sizeof(ref), "docker-archive:%s", P("h2.tar"));
 	open_fails(ref, NULL, DD_EINPUT, "member '../../etc/passwd' is missing");
+
+	/* members that are symlinks to each other */
+	snprintf(mj, sizeof(mj), "[{\"Config\":\"%s\",\"Layers\":[\"aaa/layer.tar\",\"x/layer.tar\"]}]", cfgname);
+	struct amem mloop[] = { { "aaa/layer.tar", &A.l1, NULL, NULL }, { cfgname, &A.cfg, NULL, NULL },
+				{ "x/layer.tar", NULL, NULL, "../y/layer.tar" }, { "y/layer.tar", NULL, NULL, "../x/layer.tar" },
+				{ "manifest.json", NULL, mj, NULL } };
+	tar_file(P("hloop.tar"), mloop, 5, 0);
+	snprintf(ref, sizeof(ref), "docker-archive:%s", P("hloop.tar"));
+	open_fails(ref, NULL, DD_EINPUT, "member 'x/layer.tar' is missing");
+	/* a symlink that climbs out of the archive */
+	mloop[3].link = "../../../etc/passwd";
+	tar_file(P("hloop.tar"), mloop, 5, 0);
+	open_fails(ref, NULL, DD_EINPUT, "member 'x/layer.tar' is missing");
 
 	/* diff_ids count mismatch */
 	snprintf(mj, sizeof(mj), "[{\"Config\":\"%s\",\"Layers\":[\"aaa/layer.tar\"]}]", cfgname);
@@ -1077,7 +1186,7 @@ static void test_skopeo_agrees(void **state)
 {
 	(void)state;
 	const char *refs[] = { "docker-archive:", "classic.tar", ":example.com/other:1", "docker-archive:", "classic.tar", ":test:2",
-			       "docker-archive:", "d25.tar", "", "docker-archive:", "dup.tar", "",
+			       "docker-archive:", "d25.tar", "", "docker-archive:", "dup.tar", "", "docker-archive:", "zstd.tar", "",
 			       "oci:", "L1", ":a", "oci:", "L1", ":b" };
 	if (system("skopeo --version >/dev/null 2>&1") != 0)
 		skip(); /* skopeo not installed */
@@ -1100,6 +1209,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_refs),
+		cmocka_unit_test(test_ref_parse),
 		cmocka_unit_test(test_platforms),
 		cmocka_unit_test(test_oci_tags_and_digest),
 		cmocka_unit_test(test_oci_single_untagged_and_trailing_colon),
@@ -1110,6 +1220,7 @@ int main(void)
 		cmocka_unit_test(test_oci_self_reference),
 		cmocka_unit_test(test_archive_classic),
 		cmocka_unit_test(test_archive_oci_layout_gzip_layers),
+		cmocka_unit_test(test_archive_zstd_layer),
 		cmocka_unit_test(test_archive_duplicate_and_symlinked_layers),
 		cmocka_unit_test(test_archive_hostile),
 		cmocka_unit_test(test_rootfs),
