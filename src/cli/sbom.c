@@ -307,7 +307,7 @@ int dd_cmd_sbom(int argc, char **argv, dd_error *err)
 	dd_image *img = NULL;
 	dd_inventory *inv = NULL;
 	dd_output out = { 0 };
-	enum fmt f;
+	enum fmt f = FMT_TABLE;
 	int npos = 0, rc;
 
 	memset(&o, 0, sizeof(o));
