@@ -25,6 +25,8 @@ typedef struct dd_srcref {
 			     "domain/repo:tag" to match RepoTags; NULL when none */
 	dd_digest digest; /* oci: @DIGEST; unset when none */
 	long index;       /* docker-archive: :@N source index; -1 when none */
+	char *alt_path;   /* oci: skopeo's split (at the first ':') when it */
+	char *alt_tag;    /*   differs; tried when `path` is not a directory */
 } dd_srcref;
 
 /* Parse a reference (see docs/images.md); DD_EUSAGE on anything else. */

@@ -351,6 +351,18 @@ int dd_oci_open(dd_image *img, dd_error *err)
 	int rc;
 
 	img->dirfd = open(img->r.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (img->dirfd < 0 && (errno == ENOENT || errno == ENOTDIR) && img->r.alt_path) {
+		int e = errno, fd = open(img->r.alt_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0) { /* skopeo's reading of PATH:TAG names a directory */
+			char *p = img->r.path, *t = img->r.tag;
+			img->r.path = img->r.alt_path;
+			img->r.tag = img->r.alt_tag;
+			img->r.alt_path = p;
+			img->r.alt_tag = t;
+			img->dirfd = fd;
+		}
+		errno = e;
+	}
 	if (img->dirfd < 0) {
 		if (errno == ENOTDIR)
 			return dd_error_set(err, DD_EINPUT, "%s is not a directory (an OCI layout is a directory; "

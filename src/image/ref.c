@@ -123,7 +123,9 @@ void dd_srcref_release(dd_srcref *r)
 		return;
 	free(r->path);
 	free(r->tag);
-	r->path = r->tag = NULL;
+	free(r->alt_path);
+	free(r->alt_tag);
+	r->path = r->tag = r->alt_path = r->alt_tag = NULL;
 }
 
 static int printable(const char *s)
@@ -142,6 +144,19 @@ static int set_path(dd_srcref *out, const char *s, size_t n, const char *ref, dd
 	return out->path ? 0 : dd_error_oom(err);
 }
 
+/* skopeo splits oci:PATH:TAG at the first ':'; keep that reading as the
+ * alternative when it differs from ours (a tag holding ':' or '/'). */
+static int set_alt(dd_srcref *out, const char *rest, size_t plen, dd_error *err)
+{
+	const char *first = strchr(rest, ':');
+
+	if (!first || (size_t)(first - rest) == plen || !first[1] || first == rest || strlen(first + 1) > 255)
+		return 0;
+	out->alt_path = dd_strndup(rest, (size_t)(first - rest));
+	out->alt_tag = dd_strdup(first + 1);
+	return out->alt_path && out->alt_tag ? 0 : dd_error_oom(err);
+}
+
 /* oci:PATH[:TAG|@DIGEST].  '@' followed by ALG:HEX at the end selects by
  * digest; otherwise the last ':' separates a tag when what follows it holds
  * no '/'.  A trailing ':' means "no tag" (for paths containing ':'). */
@@ -149,6 +164,7 @@ static int parse_oci(dd_srcref *out, const char *rest, const char *ref, dd_error
 {
 	const char *at = strrchr(rest, '@'), *colon;
 	size_t plen = strlen(rest);
+	int rc;
 
 	if (at && strchr(at, ':') && !strchr(at, '/')) {
 		if (dd_digest_parse(&out->digest, at + 1, "image reference", err))
@@ -171,7 +187,9 @@ static int parse_oci(dd_srcref *out, const char *rest, const char *ref, dd_error
 		}
 		plen = (size_t)(colon - rest);
 	}
-	return set_path(out, rest, plen, ref, err);
+	if ((rc = set_path(out, rest, plen, ref, err)))
+		return rc;
+	return set_alt(out, rest, plen, err);
 }
 
 /* docker-archive:PATH[:NAME[:TAG]|:@N]; as skopeo, the first ':' ends PATH. */

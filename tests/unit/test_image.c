@@ -410,6 +410,7 @@ static void test_oci_tags_and_digest(void **state)
 	(void)state;
 	struct made a, b;
 	char idx[4096], ref[1200];
+	dd_digest d;
 	make_image("L1", "linux", "amd64", NULL, "ID=alpha\n",
 		   ",\"annotations\":{\"org.opencontainers.image.base.name\":\"docker.io/library/alpine:3\"}", &a);
 	make_image("L1", "linux", "amd64", NULL, "ID=beta\n", NULL, &b);
@@ -437,7 +438,6 @@ static void test_oci_tags_and_digest(void **state)
 	assert_string_equal(dd_image_config_info(img)->user, "nobody");
 	assert_string_equal(dd_image_platform(img)->arch, "amd64");
 	/* raw bytes hash to the digests */
-	dd_digest d;
 	assert_int_equal(dd_digest_of(&d, dd_image_manifest_raw(img)->data, dd_image_manifest_raw(img)->len, NULL), 0);
 	assert_string_equal(d.s, a.manifest.s);
 	assert_int_equal(dd_digest_of(&d, dd_image_config_raw(img)->data, dd_image_config_raw(img)->len, NULL), 0);
@@ -452,6 +452,26 @@ static void test_oci_tags_and_digest(void **state)
 	assert_string_equal(dd_image_manifest_digest(img)->s, b.manifest.s);
 	assert_string_equal(dd_image_annotation(img, "com.example.only"), "idx");
 	dd_image_free(img);
+
+	/* tags holding ':' or '/' (skopeo's first-':' reading) */
+	{
+		struct made c;
+		char idx2[4096];
+		make_image("L1b", "linux", "amd64", NULL, "ID=c\n", NULL, &c);
+		snprintf(idx2, sizeof(idx2),
+			 "%s,\"annotations\":{\"org.opencontainers.image.ref.name\":\"alpine:3.19\"}},"
+			 "%s,\"annotations\":{\"org.opencontainers.image.ref.name\":\"docker.io/library/alpine\"}}",
+			 c.desc, a.desc);
+		oci_layout("L1b", idx2); /* a's blobs are in L1, not here */
+		snprintf(ref, sizeof(ref), "oci:%s:alpine:3.19", P("L1b"));
+		img = open_ok(ref, NULL);
+		assert_string_equal(dd_image_manifest_digest(img)->s, c.manifest.s);
+		dd_image_free(img);
+		snprintf(ref, sizeof(ref), "oci:%s:docker.io/library/alpine", P("L1b"));
+		open_fails(ref, NULL, DD_EINPUT, "is missing"); /* selected a's manifest, absent here */
+		snprintf(ref, sizeof(ref), "oci:%s:nope:1", P("L1b"));
+		open_fails(ref, NULL, DD_EINPUT, "no image tagged 'nope:1'");
+	}
 
 	snprintf(ref, sizeof(ref), "oci:%s@%s", P("L1"), b.manifest.s);
 	img = open_ok(ref, NULL);
