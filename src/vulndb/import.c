@@ -293,7 +293,7 @@ static int is_archive_magic(const unsigned char *b, size_t n)
 static int process_file(dd_vimport *im, const char *path, int explicit_file, dd_error *err)
 {
 	unsigned char head[512];
-	dd_buf data = DD_BUF_INIT;
+	dd_buf *data = &im->file;
 	size_t max = im->opts->max_file ? im->opts->max_file : DEFAULT_MAX_FILE;
 	ssize_t n;
 	int fd, rc;
@@ -310,10 +310,12 @@ static int process_file(dd_vimport *im, const char *path, int explicit_file, dd_
 		return dd_error_set(err, DD_EENV, "reading %s: %s", path, strerror(errno));
 	if (is_archive_magic(head, (size_t)n))
 		return process_archive(im, path, explicit_file, err);
-	if ((rc = dd_file_slurp(path, &data, max, err)) == 0)
-		rc = process_blob(im, path, data.data ? data.data : "", data.len, explicit_file,
+	if ((rc = dd_file_slurp(path, data, max, err)) == 0)
+		rc = process_blob(im, path, data->data ? data->data : "", data->len, explicit_file,
 				  err);
-	dd_buf_release(&data);
+	/* Keep the memory for the next file, unless it was a big one. */
+	if (data->cap > ((size_t)1 << 24))
+		dd_buf_release(data);
 	return rc;
 }
 
@@ -462,9 +464,11 @@ int dd_vulndb_import_paths(dd_vulndb *db, const char *const *paths, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		if ((rc = process_path(&im, paths[i], 1, 0, err))) {
 			dd_vulndb_source_rollback(db);
+			dd_buf_release(&im.file);
 			return rc;
 		}
 	}
+	dd_buf_release(&im.file);
 	return finish(&im, n == 1 ? paths[0] : opts->source, err);
 }
 

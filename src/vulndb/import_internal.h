@@ -23,6 +23,7 @@ typedef struct dd_vimport {
 	const dd_vulndb_import_opts *opts;
 	dd_vulndb_import_stats *st;
 	const char *severity_source; /* set by the OSV importer per record */
+	dd_buf file;                 /* reused for every file read */
 } dd_vimport;
 
 enum dd_vformat { DD_VF_UNKNOWN, DD_VF_OSV, DD_VF_SECDB, DD_VF_DEBIAN_JSON };

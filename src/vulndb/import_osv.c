@@ -233,14 +233,22 @@ static int add_affected(dd_vimport *im, const char *file, const char *id, int64_
 			return rc;
 		versions = json_object_get(a, "versions");
 		if (versions && !json_is_null(versions)) {
+			const char **list;
 			if (!json_is_array(versions))
 				return BAD("'affected[%zu].versions' is not an array", i);
-			json_array_foreach(versions, j, v) {
+			json_array_foreach(versions, j, v)
 				if (!json_is_string(v))
 					return BAD("'affected[%zu].versions[%zu]' is not a string", i,
 						   j);
-				if ((rc = dd_vulndb_add_version(im->db, aff, json_string_value(v),
-								err)))
+			if (json_array_size(versions)) {
+				if (!(list = dd_calloc(json_array_size(versions), sizeof(*list))))
+					return dd_error_oom(err);
+				json_array_foreach(versions, j, v)
+					list[j] = json_string_value(v);
+				rc = dd_vulndb_add_versions(im->db, aff, list, json_array_size(versions),
+							    err);
+				free(list);
+				if (rc)
 					return rc;
 			}
 		}

@@ -74,10 +74,9 @@ static const char schema_v1[] =
 	"  PRIMARY KEY (range_id, seq)\n"
 	") WITHOUT ROWID;\n"
 	"CREATE TABLE versions (\n"
-	"  affected_id INTEGER NOT NULL REFERENCES affected(pk) ON DELETE CASCADE,\n"
-	"  version TEXT NOT NULL\n"
+	"  affected_id INTEGER PRIMARY KEY REFERENCES affected(pk) ON DELETE CASCADE,\n"
+	"  list TEXT NOT NULL  -- JSON array of version strings, in feed order\n"
 	");\n"
-	"CREATE INDEX versions_affected ON versions(affected_id);\n"
 	"CREATE TABLE severities (\n"
 	"  advisory_id INTEGER NOT NULL REFERENCES advisories(pk) ON DELETE CASCADE,\n"
 	"  affected_id INTEGER REFERENCES affected(pk) ON DELETE CASCADE,\n"
@@ -87,8 +86,7 @@ static const char schema_v1[] =
 	"  score REAL,\n"
 	"  rating TEXT\n"
 	");\n"
-	"CREATE INDEX severities_advisory ON severities(advisory_id);\n"
-	"CREATE INDEX severities_affected ON severities(affected_id);\n";
+	"CREATE INDEX severities_advisory ON severities(advisory_id);\n";
 
 static const struct dd_vulndb_migration migrations[] = {
 	{ 1, "initial schema: sources, advisories, refs, aliases, affected, ranges, "

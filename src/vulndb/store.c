@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,7 @@
 
 enum {
 	ST_ADV_INS, ST_ADV_GET, ST_ALIAS, ST_REF, ST_AFF, ST_RANGE, ST_EVENT, ST_VERSION,
-	ST_SEV, ST_LK_AFF, ST_LK_RANGES, ST_LK_VERSIONS, ST_LK_ALIASES, ST_LK_SEV, ST_COUNT
+	ST_SEV, ST_SP_BEGIN, ST_SP_RELEASE, ST_SP_ROLLBACK, ST_LK_AFF, ST_LK_RANGES, ST_LK_VERSIONS, ST_LK_ALIASES, ST_LK_SEV, ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -30,9 +31,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 		   "VALUES(?1,?2,?3,?4,?5,?6,?7)",
 	[ST_RANGE] = "INSERT INTO ranges(affected_id,type,repo) VALUES(?1,?2,?3)",
 	[ST_EVENT] = "INSERT INTO range_events(range_id,seq,kind,version) VALUES(?1,?2,?3,?4)",
-	[ST_VERSION] = "INSERT INTO versions(affected_id,version) VALUES(?1,?2)",
+	[ST_VERSION] = "INSERT INTO versions(affected_id,list) VALUES(?1,?2)",
 	[ST_SEV] = "INSERT INTO severities(advisory_id,affected_id,source,type,vector,score,rating) "
 		   "VALUES(?1,?2,?3,?4,?5,?6,?7)",
+	[ST_SP_BEGIN] = "SAVEPOINT rec",
+	[ST_SP_RELEASE] = "RELEASE rec",
+	[ST_SP_ROLLBACK] = "ROLLBACK TO rec",
 	[ST_LK_AFF] = "SELECT a.pk, v.pk, v.id, s.name, a.ecosystem, a.package, a.purl, a.status, "
 		      "a.urgency, a.notes, v.summary, v.published, v.modified "
 		      "FROM affected a JOIN advisories v ON v.pk=a.advisory_id "
@@ -42,7 +46,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_LK_RANGES] = "SELECT r.pk, r.type, r.repo, e.kind, e.version FROM ranges r "
 			 "LEFT JOIN range_events e ON e.range_id=r.pk WHERE r.affected_id=?1 "
 			 "ORDER BY r.pk, e.seq",
-	[ST_LK_VERSIONS] = "SELECT version FROM versions WHERE affected_id=?1 ORDER BY rowid",
+	[ST_LK_VERSIONS] = "SELECT list FROM versions WHERE affected_id=?1",
 	[ST_LK_ALIASES] = "SELECT alias FROM aliases WHERE advisory_id=?1 AND kind<>'related' "
 			  "ORDER BY kind='upstream', rowid",
 	[ST_LK_SEV] = "SELECT source, type, vector, score, rating FROM severities "
@@ -229,6 +233,13 @@ fail:
 
 int dd_vulndb_open(dd_vulndb **out, const char *path, int flags, dd_error *err)
 {
+	/* No global allocation statistics (a mutex per malloc); harmless
+	 * SQLITE_MISUSE when SQLite was already initialised by someone else. */
+	static int configured;
+	if (!configured) {
+		configured = 1;
+		sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	}
 	dd_vulndb *db = NULL;
 	int rc, have = 0;
 	int rdonly = flags & DD_VULNDB_RDONLY;
@@ -249,7 +260,11 @@ int dd_vulndb_open(dd_vulndb **out, const char *path, int flags, dd_error *err)
 	}
 	sqlite3_busy_timeout(db->db, 10000);
 	sqlite3_extended_result_codes(db->db, 0);
-	if ((rc = exec(db, "PRAGMA foreign_keys=ON", err)))
+	/* The REFERENCES clauses document the model; the store keeps them
+	 * itself (rows are only added below their parents and a source is
+	 * deleted table by table), which is several times faster than
+	 * enforcing and cascading them per row. */
+	if ((rc = exec(db, "PRAGMA foreign_keys=OFF", err)))
 		goto fail;
 	if ((rc = user_version(db, &have, err)))
 		goto fail;
@@ -299,6 +314,21 @@ sqlite3 *dd_vulndb_sqlite(dd_vulndb *db)
 
 /* ---- writing ------------------------------------------------------------ */
 
+/* Deleting a source, children first (set-based, through the indexes). */
+#define ADV_OF_SOURCE "SELECT pk FROM advisories WHERE source_id=?1"
+#define AFF_OF_SOURCE "SELECT pk FROM affected WHERE advisory_id IN (" ADV_OF_SOURCE ")"
+static const char *const delete_sql[] = {
+	"DELETE FROM range_events WHERE range_id IN (SELECT pk FROM ranges WHERE affected_id IN ("
+	AFF_OF_SOURCE "))",
+	"DELETE FROM ranges WHERE affected_id IN (" AFF_OF_SOURCE ")",
+	"DELETE FROM versions WHERE affected_id IN (" AFF_OF_SOURCE ")",
+	"DELETE FROM severities WHERE advisory_id IN (" ADV_OF_SOURCE ")",
+	"DELETE FROM affected WHERE advisory_id IN (" ADV_OF_SOURCE ")",
+	"DELETE FROM aliases WHERE advisory_id IN (" ADV_OF_SOURCE ")",
+	"DELETE FROM refs WHERE advisory_id IN (" ADV_OF_SOURCE ")",
+	"DELETE FROM advisories WHERE source_id=?1",
+};
+
 int dd_vulndb_source_begin(dd_vulndb *db, const char *name, const char *kind,
 			   const char *url, dd_error *err)
 {
@@ -329,13 +359,15 @@ int dd_vulndb_source_begin(dd_vulndb *db, const char *name, const char *kind,
 	db->source_id = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
 	s = NULL;
-	if (sqlite3_prepare_v2(db->db, "DELETE FROM advisories WHERE source_id=?1", -1, &s,
-			       NULL) != SQLITE_OK)
-		goto fail;
-	sqlite3_bind_int64(s, 1, db->source_id);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		goto fail;
-	sqlite3_finalize(s);
+	for (size_t i = 0; i < sizeof(delete_sql) / sizeof(delete_sql[0]); i++) {
+		if (sqlite3_prepare_v2(db->db, delete_sql[i], -1, &s, NULL) != SQLITE_OK)
+			goto fail;
+		sqlite3_bind_int64(s, 1, db->source_id);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			goto fail;
+		sqlite3_finalize(s);
+		s = NULL;
+	}
 	db->last_range = 0;
 	return 0;
 fail:
@@ -419,12 +451,21 @@ void dd_vulndb_source_rollback(dd_vulndb *db)
 	db->in_record = 0;
 }
 
+/* Run a cached parameterless statement (savepoints). */
+static int run_stmt(dd_vulndb *db, int which, dd_error *err)
+{
+	sqlite3_stmt *s = stmt(db, which, err);
+	if (!s)
+		return err ? err->code : DD_EENV;
+	return step_done(db, s, err, "savepoint");
+}
+
 int dd_vulndb_record_begin(dd_vulndb *db, dd_error *err)
 {
 	int rc;
 	if (!db->in_tx || db->in_record)
 		return dd_error_set(err, DD_EINTERNAL, "vulnerability DB: misplaced record_begin");
-	if ((rc = exec(db, "SAVEPOINT rec", err)))
+	if ((rc = run_stmt(db, ST_SP_BEGIN, err)))
 		return rc;
 	db->in_record = 1;
 	return 0;
@@ -436,9 +477,12 @@ int dd_vulndb_record_end(dd_vulndb *db, int discard, dd_error *err)
 		return 0;
 	db->in_record = 0;
 	db->last_range = 0;
-	if (discard)
-		return exec(db, "ROLLBACK TO rec; RELEASE rec", err);
-	return exec(db, "RELEASE rec", err);
+	if (discard) {
+		int rc = run_stmt(db, ST_SP_ROLLBACK, err);
+		if (rc)
+			return rc;
+	}
+	return run_stmt(db, ST_SP_RELEASE, err);
 }
 
 static int need_tx(dd_vulndb *db, dd_error *err)
@@ -584,17 +628,36 @@ int dd_vulndb_add_event(dd_vulndb *db, int64_t range, const char *kind, const ch
 	return 0;
 }
 
-int dd_vulndb_add_version(dd_vulndb *db, int64_t affected, const char *version, dd_error *err)
+int dd_vulndb_add_versions(dd_vulndb *db, int64_t affected, const char *const *versions,
+			   size_t n, dd_error *err)
 {
 	sqlite3_stmt *s;
+	json_t *arr;
+	char *text = NULL;
 	int rc;
 	if ((rc = need_tx(db, err)))
 		return rc;
-	if (!(s = stmt(db, ST_VERSION, err)))
+	if (n == 0)
+		return 0;
+	if (!(arr = json_array()))
+		return dd_error_oom(err);
+	for (size_t i = 0; i < n; i++)
+		if (json_array_append_new(arr, json_string(versions[i]))) {
+			json_decref(arr);
+			return dd_error_set(err, DD_EINPUT, "version '%.60s' is not valid UTF-8",
+					    versions[i]);
+		}
+	text = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	if (!text)
+		return dd_error_oom(err);
+	if (!(s = stmt(db, ST_VERSION, err))) {
+		free(text);
 		return err ? err->code : DD_EENV;
+	}
 	sqlite3_bind_int64(s, 1, affected);
-	bind_text(s, 2, version);
-	return step_done(db, s, err, "adding version");
+	sqlite3_bind_text(s, 2, text, -1, free);
+	return step_done(db, s, err, "adding versions");
 }
 
 int dd_vulndb_add_severity(dd_vulndb *db, int64_t adv, int64_t affected,
@@ -770,6 +833,52 @@ static int load_strs(dd_vulndb *db, struct lookup_bufs *b, int which, int64_t ke
 	return 0;
 }
 
+static int load_versions(dd_vulndb *db, struct lookup_bufs *b, int64_t aff, size_t *n_out,
+			 dd_error *err)
+{
+	sqlite3_stmt *s = stmt(db, ST_LK_VERSIONS, err);
+	json_t *arr = NULL, *v;
+	size_t i;
+	int rc = 0, step;
+	*n_out = 0;
+	if (!s)
+		return err ? err->code : DD_EENV;
+	sqlite3_bind_int64(s, 1, aff);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
+		const char *text = (const char *)sqlite3_column_text(s, 0);
+		arr = text ? json_loads(text, 0, NULL) : NULL;
+		if (!json_is_array(arr)) {
+			rc = dd_error_set(err, DD_EENV, "vulnerability DB %s: corrupt version list of "
+					  "affected entry %lld", db->path, (long long)aff);
+			goto done;
+		}
+		json_array_foreach(arr, i, v) {
+			const char *str = json_string_value(v);
+			char *c;
+			if (!str)
+				continue;
+			if (grow((void **)&b->pool.items, &b->pool.cap, b->pool.n, sizeof(char *)) ||
+			    !(c = dd_strdup(str))) {
+				rc = dd_error_oom(err);
+				goto done;
+			}
+			b->pool.items[b->pool.n++] = c;
+			if (push_str(b, c)) {
+				rc = dd_error_oom(err);
+				goto done;
+			}
+			(*n_out)++;
+		}
+	} else if (step != SQLITE_DONE) {
+		rc = db_fail(db, err, "reading versions");
+	}
+done:
+	sqlite3_reset(s);
+	json_decref(arr);
+	return rc;
+}
+
 static int load_sevs(dd_vulndb *db, struct lookup_bufs *b, int64_t adv, int64_t aff,
 		     dd_error *err)
 {
@@ -833,7 +942,7 @@ int dd_vulndb_lookup(dd_vulndb *db, const char *ecosystem, const char *package,
 		m.published = pool_col(&b.pool, q, 11);
 		m.modified = pool_col(&b.pool, q, 12);
 		if ((rc = load_ranges(db, &b, aff, err)) ||
-		    (rc = load_strs(db, &b, ST_LK_VERSIONS, aff, &n_versions, err)) ||
+		    (rc = load_versions(db, &b, aff, &n_versions, err)) ||
 		    (rc = load_strs(db, &b, ST_LK_ALIASES, adv, &n_aliases, err)) ||
 		    (rc = load_sevs(db, &b, adv, aff, err)))
 			goto done;

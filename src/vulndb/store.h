@@ -128,7 +128,10 @@ int dd_vulndb_add_range(dd_vulndb *db, int64_t affected, const char *type, const
 /* kind: introduced, fixed, last_affected or limit; events keep their order. */
 int dd_vulndb_add_event(dd_vulndb *db, int64_t range, const char *kind, const char *version,
 			dd_error *err);
-int dd_vulndb_add_version(dd_vulndb *db, int64_t affected, const char *version, dd_error *err);
+/* The explicit affected versions of an entry (OSV "versions"), at most one
+ * call per entry. */
+int dd_vulndb_add_versions(dd_vulndb *db, int64_t affected, const char *const *versions,
+			   size_t n, dd_error *err);
 
 typedef struct dd_vuln_severity {
 	const char *source; /* who rated it: "nvd", "ubuntu", "debian", the feed name ... */
