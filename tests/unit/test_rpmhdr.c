@@ -255,6 +255,9 @@ static void test_lying_counts(void **state)
 	put32(b + ent_at(2, 3), 0);                 /* count 0 */
 	expect_bad(b, n, "NAME (1000): count 0");
 	memcpy(b, buf, n);
+	put32(b + ent_at(2, 3), 0xfffffffeu);       /* a "negative" count */
+	expect_bad(b, n, "NAME (1000): count 4294967294 out of range");
+	memcpy(b, buf, n);
 	put32(b + ent_at(2, 3), 2);                 /* STRING with count 2 */
 	expect_bad(b, n, "NAME (1000)");
 	memcpy(b, buf, n);
