@@ -1106,6 +1106,26 @@ static void test_archive_hostile(void **state)
 	m5[0].name = "other.json";
 	tar_file(P("h5.tar"), m5, 1, 0);
 	open_fails(ref, NULL, DD_EINPUT, "no manifest.json");
+	/* manifest.json and config over the 4 MiB limit */
+	{
+		size_t n = ((size_t)4 << 20) + 1;
+		char *big = malloc(n + 1);
+		memset(big, ' ', n);
+		big[0] = '[';
+		big[n - 1] = ']';
+		big[n] = '\0';
+		struct amem mb[] = { { "manifest.json", NULL, big, NULL } };
+		tar_file(P("hbig.tar"), mb, 1, 0);
+		snprintf(ref, sizeof(ref), "docker-archive:%s", P("hbig.tar"));
+		open_fails(ref, NULL, DD_EINPUT, "manifest.json is more than the 4 MiB limit");
+		big[0] = '{';
+		big[n - 1] = '}';
+		snprintf(mj, sizeof(mj), "[{\"Config\":\"c.json\",\"Layers\":[]}]");
+		struct amem mc[] = { { "c.json", NULL, big, NULL }, { "manifest.json", NULL, mj, NULL } };
+		tar_file(P("hbig.tar"), mc, 2, 0);
+		open_fails(ref, NULL, DD_EINPUT, "config c.json is more than the 4 MiB limit");
+		free(big);
+	}
 	/* a member twice */
 	struct amem m6[] = { { "manifest.json", NULL, "[]", NULL }, { "manifest.json", NULL, "[]", NULL } };
 	tar_file(P("h6.tar"), m6, 2, 0);
