@@ -74,12 +74,12 @@ static const char *parse(const char *v, struct sv *x)
 {
 	const char *p = v, *end = v + strlen(v);
 
+	if (end - p > SEMVER_MAX_LENGTH) /* npm counts before trimming */
+		return "longer than 256 characters";
 	while (p < end && isspace_c((unsigned char)*p))
 		p++;
 	while (end > p && isspace_c((unsigned char)end[-1]))
 		end--;
-	if (end - p > SEMVER_MAX_LENGTH)
-		return "longer than 256 characters";
 	if (p < end && *p == 'v')
 		p++;
 	for (int i = 0; i < 3; i++) {

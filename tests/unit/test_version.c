@@ -149,6 +149,13 @@ static void test_semver(void **state)
 	expect_bad(DD_ECO_SEMVER, "1.2.3-", "pre-release");
 	expect_bad(DD_ECO_SEMVER, "1.2.3+", "build");
 	expect_bad(DD_ECO_SEMVER, "V1.2.3", "MAJOR.MINOR.PATCH");
+	/* npm's 256-character limit counts surrounding whitespace */
+	char v[300];
+	memset(v, 'a', sizeof(v));
+	memcpy(v, " 1.0.0-", 7);
+	v[257] = '\0';
+	expect_bad(DD_ECO_SEMVER, v, "longer than 256");
+	assert_int_equal(cmp(DD_ECO_SEMVER, v + 1, "1.0.0"), -1);
 }
 
 static void test_pypi(void **state)
