@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import shutil
+import struct
 import subprocess
 import sys
 import tarfile
@@ -283,33 +284,44 @@ def c_truncated_zstd(d):
 
 
 def bomb_image(d, total, entries):
+    """One gzip layer: `entries`, then (when total > 0) a file of `total`
+    zero bytes.  Written as a hand-made gzip member whose deflate stream is
+    a concatenation of independently compressed pieces (each ends with a
+    full flush), so the 1 MiB zero chunk is compressed once and repeated:
+    2 GiB take seconds, not a minute."""
     tmp_root = d + ".tmp"
     L = Layout(tmp_root)
     res = {}
 
-    def write(f):
-        co = zlib.compressobj(9, zlib.DEFLATED, 31)
-        bh, th = hashlib.sha256(), hashlib.sha256()
+    def piece(data, final=False):
+        co = zlib.compressobj(9, zlib.DEFLATED, -15)  # raw deflate
+        return co.compress(data) + co.flush(zlib.Z_FINISH if final else zlib.Z_FULL_FLUSH)
 
-        def put(b):
-            th.update(b)
-            c = co.compress(b)
+    def write(f):
+        th, bh = hashlib.sha256(), hashlib.sha256()
+        st = {"crc": 0, "isize": 0}
+
+        def out(c):
             bh.update(c)
             f.write(c)
-        put(tar_body(entries))
+
+        def feed(data, c):
+            th.update(data)
+            st["crc"] = zlib.crc32(data, st["crc"])
+            st["isize"] += len(data)
+            out(c)
+        out(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff")  # gzip header, mtime 0
+        head = tar_body(entries)
         if total:
-            put(ti("zeros.bin", size=total).tobuf(tarfile.USTAR_FORMAT))
-            chunk = b"\0" * (1 << 20)
-            left = total
-            while left:
-                n = min(left, len(chunk))
-                put(chunk[:n])
-                left -= n
-            put(b"\0" * (-total % 512))
-        put(b"\0" * 1024)
-        c = co.flush()
-        bh.update(c)
-        f.write(c)
+            head += ti("zeros.bin", size=total).tobuf(tarfile.USTAR_FORMAT)
+        feed(head, piece(head))
+        chunk = b"\0" * (1 << 20)
+        zc = piece(chunk)
+        for _ in range(total // len(chunk)):
+            feed(chunk, zc)
+        tail = b"\0" * (total % len(chunk)) + b"\0" * (-total % 512) + b"\0" * 1024
+        feed(tail, piece(tail, final=True))
+        out(struct.pack("<II", st["crc"] & 0xffffffff, st["isize"] & 0xffffffff))
         res["diff_id"] = "sha256:" + th.hexdigest()
         return "sha256:" + bh.hexdigest()
     dg, size = L.blob_stream(write)
