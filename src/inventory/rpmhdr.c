@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "inventory/catalog.h"
 #include "util/buf.h"
 #include "util/banned.h"
 
@@ -209,8 +210,10 @@ static const entry *find(const entry *ents, uint32_t il, uint32_t tag)
 	return NULL;
 }
 
-/* A string tag: *out = copy (NULL when absent).  STRING and I18NSTRING
- * (first, untranslated, value) are accepted. */
+/* A string tag: *out = copy (NULL when absent), with control characters
+ * and invalid UTF-8 replaced by '?' (the package model's rule, see
+ * dd_text_dup).  STRING and I18NSTRING (first, untranslated, value) are
+ * accepted. */
 static int get_str(const hdr *h, const entry *ents, uint32_t tag, char **out, dd_error *err)
 {
 	const entry *e = find(ents, h->il, tag);
@@ -220,7 +223,8 @@ static int get_str(const hdr *h, const entry *ents, uint32_t tag, char **out, dd
 	if (e->type != T_STRING && e->type != T_I18NSTRING)
 		return FAIL("%s (%u): type %s, wanted STRING", tag_name(tag), tag,
 			    type_name(e->type));
-	*out = dd_strdup((const char *)h->ds + e->off);
+	const char *v = (const char *)h->ds + e->off;
+	*out = dd_text_dup(v, strlen(v));
 	return *out ? 0 : dd_error_oom(err);
 }
 

@@ -121,7 +121,7 @@ static hb *full_header(void)
 	hb_raw(h, 1004, T_I18NSTRING, "Utilities from OpenSSL", 23, 1, 1);
 	hb_i32(h, 1006, 1700000000);
 	hb_i32(h, 1009, 1234);
-	hb_str(h, 1011, "Red Hat, Inc.");
+	hb_str(h, 1011, "Red Hat, Inc.\x1b[31m\xe9");  /* control char, Latin-1 */
 	hb_str(h, 1014, "Apache-2.0");
 	hb_str(h, 1015, "Red Hat <http://bugzilla.redhat.com/bugzilla>");
 	hb_raw(h, 1016, T_INT16, "\0\1\0\2", 4, 2, 2);   /* some INT16 array */
@@ -161,7 +161,7 @@ static void test_full_header(void **state)
 		assert_string_equal(p.sourcerpm, "openssl-3.0.7-1.el9.src.rpm");
 		assert_string_equal(p.source_name, "openssl");
 		assert_string_equal(p.source_version, "3.0.7-1.el9");
-		assert_string_equal(p.vendor, "Red Hat, Inc.");
+		assert_string_equal(p.vendor, "Red Hat, Inc.?[31m?");
 		assert_string_equal(p.license, "Apache-2.0");
 		assert_string_equal(p.maintainer, "Red Hat <http://bugzilla.redhat.com/bugzilla>");
 		assert_string_equal(p.modularitylabel, "openssl:3:9000:abcd");
