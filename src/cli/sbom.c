@@ -14,17 +14,9 @@
 #include "cli/cli.h"
 #include "image/image.h"
 #include "inventory/inventory.h"
-#include "report/purl.h"
-#if defined(__has_include)
-#if __has_include("report/cyclonedx.h")
 #include "report/cyclonedx.h"
-#define HAVE_CYCLONEDX 1
-#endif
-#if __has_include("report/spdx.h")
+#include "report/purl.h"
 #include "report/spdx.h"
-#define HAVE_SPDX 1
-#endif
-#endif
 #include "util/buf.h"
 #include "util/banned.h"
 
@@ -286,17 +278,9 @@ static int write_sbom(FILE *fp, enum fmt f, const dd_inventory *inv, dd_error *e
 	case FMT_JSON:
 		return write_json(fp, inv, err);
 	case FMT_CDX:
-#ifdef HAVE_CYCLONEDX
 		return dd_report_cyclonedx(fp, inv, err);
-#else
-		return dd_error_set(err, DD_EINTERNAL, "sbom: cyclonedx-json is not built in");
-#endif
 	case FMT_SPDX:
-#ifdef HAVE_SPDX
 		return dd_report_spdx(fp, inv, err);
-#else
-		return dd_error_set(err, DD_EINTERNAL, "sbom: spdx-json is not built in");
-#endif
 	}
 	return DD_EINTERNAL;
 }
