@@ -1197,8 +1197,6 @@ static void test_real_alpine_311(void **state)
 	const char *root = getenv("DD_ROOT") ? getenv("DD_ROOT") : ".";
 	char path[1024];
 	snprintf(path, sizeof(path), "%s/../shared/corpus/images/alpine-311.tar.gz", root);
-	if (access(path, R_OK) != 0)
-		skip(); /* ../shared not present */
 	check_real(path, "sha256:a02db336778f0b10fa23755222339de0ce16fcc53d8bfa75e1aad6de5053b339",
 		   "sha256:a187dde48cd289ac374ad8539930628314bc581a481cdb41409c9289419ddb72",
 		   "sha256:beee9f30bc1f711043e78d4a2be0668955d4b761d587d6f60c2c8dc081efb203", 5861888);
@@ -1228,8 +1226,6 @@ static void test_skopeo_agrees(void **state)
 	const char *refs[] = { "docker-archive:", "classic.tar", ":example.com/other:1", "docker-archive:", "classic.tar", ":test:2",
 			       "docker-archive:", "d25.tar", "", "docker-archive:", "dup.tar", "", "docker-archive:", "zstd.tar", "",
 			       "oci:", "L1", ":a", "oci:", "L1", ":b" };
-	if (system("skopeo --version >/dev/null 2>&1") != 0)
-		skip(); /* skopeo not installed */
 	for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]); i += 3) {
 		char ref[1200], cmd[1400];
 		dd_digest m, c;
@@ -1245,9 +1241,17 @@ static void test_skopeo_agrees(void **state)
 	}
 }
 
+static int have_shared(void)
+{
+	const char *root = getenv("DD_ROOT") ? getenv("DD_ROOT") : ".";
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/../shared/corpus/images/alpine-311.tar.gz", root);
+	return access(path, R_OK) == 0;
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
+	struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_refs),
 		cmocka_unit_test(test_ref_parse),
 		cmocka_unit_test(test_platforms),
@@ -1268,5 +1272,20 @@ int main(void)
 		cmocka_unit_test(test_real_alpine_311),
 		cmocka_unit_test(test_skopeo_agrees),
 	};
-	return cmocka_run_group_tests_name("image", tests, setup, teardown);
+	size_t n = sizeof(tests) / sizeof(tests[0]), k = 0;
+	int skips = 0;
+	/* cmocka reports skip() as "not ok ... # SKIP", which tests/run counts
+	 * as a failure: leave unavailable tests out and say so in plain TAP. */
+	for (size_t i = 0; i < n; i++) {
+		const char *why = NULL;
+		if (tests[i].test_func == test_real_alpine_311 && !have_shared())
+			why = "real alpine 3.11 archive: ../shared not present";
+		if (tests[i].test_func == test_skopeo_agrees && system("skopeo --version >/dev/null 2>&1") != 0)
+			why = "digests agree with skopeo: skopeo not installed";
+		if (why)
+			printf("ok %d # SKIP %s\n", 1000 + ++skips, why);
+		else
+			tests[k++] = tests[i];
+	}
+	return _cmocka_run_group_tests("image", tests, k, setup, teardown);
 }
