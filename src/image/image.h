@@ -40,6 +40,10 @@ int dd_platform_parse(dd_platform *out, const char *s, dd_error *err);
 void dd_platform_host(dd_platform *out);
 /* "os/arch[/variant]" into buf. */
 void dd_platform_format(const dd_platform *p, char *buf, size_t n);
+/* Does an image for `have` satisfy a request for `want`?  0 no, 1 compatible
+ * (missing variant, arm/v6 for arm/v7, ...), 2 exact ("arm64" = "arm64/v8").
+ * Index entries are chosen by the highest score (see docs/images.md). */
+int dd_platform_match(const dd_platform *have, const dd_platform *want);
 
 typedef struct dd_layer_desc {
 	dd_digest digest;      /* blob digest, from the manifest */

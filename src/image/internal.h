@@ -89,9 +89,6 @@ int dd_config_parse(dd_image_config *out, json_t **root_out, const void *p, size
 		    const char *media_type, const char *what, dd_error *err);
 void dd_config_release(dd_image_config *c);
 
-/* Does a descriptor's platform satisfy `want`?  0 no, 1 compatible, 2 exact. */
-int dd_platform_match(const dd_platform *have, const dd_platform *want);
-
 /* Check that `buf` hashes to `want` ("blob sha256:... digest mismatch"). */
 int dd_blob_verify(const dd_digest *want, const void *p, size_t n, const char *what,
 		   dd_error *err);
