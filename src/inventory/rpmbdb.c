@@ -233,6 +233,10 @@ int dd_rpmdb_walk_bdb(const uint8_t *d, size_t len, dd_rpmdb_walk *w, dd_error *
 	b.seen[0] = 1;
 	for (uint32_t k = 0; k <= maxb && rc == 0; k++) {
 		uint32_t sp = log2_ceil(k + 1);
+		if (sp >= 32) {
+			dd_rpmdb_truncated(w, "bucket %u is past the 32 spare points", k);
+			break;
+		}
 		uint64_t pg = (uint64_t)k + dd_rpm_bo32(d + 96 + 4 * sp, b.big);
 		if (pg >= b.npages || pg == 0) {
 			dd_rpmdb_truncated(w, "bucket %u starts at page %llu, outside the file", k,
