@@ -42,7 +42,7 @@ const char *dd_ftype_name(enum dd_ftype t)
 const char *dd_compression_name(enum dd_compression c)
 {
 	switch (c) {
-	case DD_COMP_NONE: return "uncompressed";
+	case DD_COMP_NONE: return "none";
 	case DD_COMP_GZIP: return "gzip";
 	case DD_COMP_ZSTD: return "zstd";
 	}
