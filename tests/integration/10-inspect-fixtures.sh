@@ -23,33 +23,34 @@ same() {
 	else fail "$1" "drydock: $(printf %s "$2" | head -c 300) | wanted: $(printf %s "$3" | head -c 300)"; fi
 }
 
-# The magic bytes of a blob read from stdin, as drydock names compression.
+# magic FILE: the compression of a blob by its magic bytes, named as
+# drydock names it.
 magic() {
-	case "$(head -c 4 | od -An -tx1 | tr -d ' \n')" in
+	case "$(head -c 4 "$1" | od -An -tx1 | tr -d ' \n')" in
 	1f8b*) echo gzip ;;
 	28b52ffd) echo zstd ;;
 	*) echo none ;;
 	esac
 }
 
-# Decompress stdin by its magic.
+# decomp FILE: the uncompressed stream of a blob.
 decomp() {
-	local m
-	m=$(head -c 4 "$1" | od -An -tx1 | tr -d ' \n')
-	case "$m" in
-	1f8b*) gzip -dc "$1" ;;
-	28b52ffd) zstd -dcq "$1" ;;
+	case "$(magic "$1")" in
+	gzip) gzip -dc "$1" ;;
+	zstd) zstd -dcq "$1" ;;
 	*) cat "$1" ;;
 	esac
 }
 
 # compare LABEL DRYDOCK_REF SKOPEO_REF KIND(oci|archive) ARCHIVE_TAR
 compare() {
-	local label=$1 ref=$2 sref=$3 kind=$4 atar=${5:-} dd="$TMP/dd.json" i n blob f layout
+	local label=$1 ref=$2 sref=$3 kind=$4 atar=${5:-} dd="$TMP/dd.json" i n blob f layout rc
 	layout=${sref#oci:}
 	layout=${layout%:*}   # oci:DIR:TAG -> DIR
-	if ! "$DRYDOCK" inspect --format json "$ref" >"$dd" 2>"$TMP/err"; then
-		fail "$label: inspect exits 0" "exit $?: $(head -c 300 "$TMP/err")"
+	"$DRYDOCK" inspect --format json "$ref" >"$dd" 2>"$TMP/err"
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		fail "$label: inspect exits 0" "exit $rc: $(head -c 300 "$TMP/err")"
 		return
 	fi
 	ok "$label: inspect exits 0"
@@ -111,7 +112,7 @@ compare() {
 			f=$(tar -xOf "$atar" manifest.json | jq -r ".[0].Layers[$i]")
 			tar -xOf "$atar" "$f" >"$blob"
 		fi
-		same "$label: layer $i compression" "$(jq -r ".layers[$i].compression" "$dd")" "$(magic <"$blob")"
+		same "$label: layer $i compression" "$(jq -r ".layers[$i].compression" "$dd")" "$(magic "$blob")"
 		same "$label: layer $i entries = tar -t | wc -l" "$(jq -r ".layers[$i].entries" "$dd")" \
 			"$(decomp "$blob" | tar -t | wc -l)"
 		same "$label: layer $i uncompressedSize" "$(jq -r ".layers[$i].uncompressedSize" "$dd")" \
@@ -150,7 +151,9 @@ if fx=$("$DD_ROOT/scripts/fixtures/debian-image" 2>"$TMP/fx.err"); then
 	# not counted) = `find ROOT -mindepth 1 | wc -l`, which for this root is
 	# also the base layer's tar entry count (the layer is a tar of ROOT's
 	# contents without a "./" entry).
-	if "$DRYDOCK" inspect --format json "rootfs:$ROOTFS" >"$TMP/rootfs.json" 2>"$TMP/err"; then
+	"$DRYDOCK" inspect --format json "rootfs:$ROOTFS" >"$TMP/rootfs.json" 2>"$TMP/err"
+	rc=$?
+	if [ $rc -eq 0 ]; then
 		ok "debian rootfs: inspect exits 0"
 		same "debian rootfs: transport, one layer" "$(jq -c '[.transport, (.layers | length)]' "$TMP/rootfs.json")" \
 			'["rootfs",1]'
@@ -159,7 +162,7 @@ if fx=$("$DD_ROOT/scripts/fixtures/debian-image" 2>"$TMP/fx.err"); then
 		same "debian rootfs: entries = base layer entries" \
 			"$(jq -r '.layers[0].entries' "$TMP/rootfs.json")" "$(jq -r '.layers[0].entries' "$TMP/base.json")"
 	else
-		fail "debian rootfs: inspect exits 0" "exit $?: $(head -c 300 "$TMP/err")"
+		fail "debian rootfs: inspect exits 0" "exit $rc: $(head -c 300 "$TMP/err")"
 	fi
 
 	# Table form and -o FILE.
@@ -175,21 +178,8 @@ if fx=$("$DD_ROOT/scripts/fixtures/debian-image" 2>"$TMP/fx.err"); then
 	else
 		fail "debian oci app: -o FILE holds what stdout would" "$(head -c 300 "$TMP/err")"
 	fi
-
-	# Squashed view: the whiteout hides the file, the opaque directory shows
-	# only the new content (needs `drydock ls`).
-	if "$DRYDOCK" ls --help >/dev/null 2>&1; then
-		"$DRYDOCK" ls "oci:$OCI:app" >"$TMP/ls" 2>"$TMP/err"
-		if grep -qE "(^|[ /])$APP_ADDED\$" "$TMP/ls" && ! grep -qE "(^|[ /])$APP_DELETED\$" "$TMP/ls" &&
-			[ "$(grep -cE "(^|[ /])$APP_OPAQUE/[^/]+\$" "$TMP/ls")" -eq 1 ]; then
-			ok "debian oci app: squashed view applies whiteouts and the opaque dir"
-		else
-			fail "debian oci app: squashed view applies whiteouts and the opaque dir" \
-				"$(grep -E "$APP_OPAQUE|$APP_DELETED|$APP_ADDED" "$TMP/ls" | head -5 | tr '\n' ' ')"
-		fi
-	else
-		skip "debian oci app: squashed view" "drydock ls does not exist yet"
-	fi
+	# The squashed view (whiteouts, opaque dir) is checked against umoci's
+	# unpack in 30-fixtures.sh once `drydock ls` exists.
 else
 	skip "debian images" "fixture not built: $(tail -n 1 "$TMP/fx.err")"
 fi
