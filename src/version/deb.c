@@ -57,12 +57,25 @@ static const char *parse_epoch(const char *s, const char *colon, long *out)
 	return NULL;
 }
 
-static const char *check_chars(const char *p, const char *end, const char *extra)
+/* Characters dpkg allows: alphanumerics and ".+~", plus "-:" upstream. */
+static int allowed_char(int c, int upstream)
+{
+	switch (c) {
+	case '.': case '+': case '~':
+		return 1;
+	case '-': case ':':
+		return upstream;
+	default:
+		return dd_ver_isalnum(c);
+	}
+}
+
+static const char *check_chars(const char *p, const char *end, int upstream)
 {
 	for (; p < end; p++)
-		if (!dd_ver_isalnum((unsigned char)*p) && !strchr(extra, *p))
-			return extra[1] == '-' ? "invalid character in version number"
-					       : "invalid character in revision number";
+		if (!allowed_char((unsigned char)*p, upstream))
+			return upstream ? "invalid character in version number"
+					: "invalid character in revision number";
 	return NULL;
 }
 
@@ -105,9 +118,9 @@ static const char *parse(const char *v, struct debver *d)
 		return "version number is empty";
 	if (!dd_ver_isdigit(*d->up))
 		return "version number does not start with digit";
-	if ((why = check_chars(d->up, d->up_end, ".-+~:")))
+	if ((why = check_chars(d->up, d->up_end, 1)))
 		return why;
-	return check_chars(d->rev, d->rev_end, ".+~");
+	return check_chars(d->rev, d->rev_end, 0);
 }
 
 /* dpkg's order(): '~' < end < letters < other characters. */
