@@ -408,8 +408,8 @@ static void test_ndb_damaged(void **state)
 	st.warn = NULL;
 	dd_buf_release(&mine);
 
-	/* Every truncation (one every 509 bytes, and the tiny ones). */
-	for (size_t k = 0; k < len; k += (k < 64 ? 1 : 509)) {
+	/* Truncations: every length up to 64, then one every 1021 bytes. */
+	for (size_t k = 0; k < len; k += (k < 64 ? 1 : 1021)) {
 		uint8_t *t = malloc(k ? k : 1);
 		memcpy(t, orig, k);
 		dd_pkglist l = DD_PKGLIST_INIT;
