@@ -258,9 +258,9 @@ static int parse_format(const char *s, enum fmt *out, dd_error *err)
 		*out = FMT_TABLE;
 	else if (strcmp(s, "json") == 0)
 		*out = FMT_JSON;
-	else if (strcmp(s, "cyclonedx-json") == 0 || strcmp(s, "cyclonedx") == 0)
+	else if (strcmp(s, "cyclonedx-json") == 0)
 		*out = FMT_CDX;
-	else if (strcmp(s, "spdx-json") == 0 || strcmp(s, "spdx") == 0)
+	else if (strcmp(s, "spdx-json") == 0)
 		*out = FMT_SPDX;
 	else
 		return dd_error_set(err, DD_EUSAGE,
