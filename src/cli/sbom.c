@@ -210,13 +210,18 @@ static void write_table(FILE *fp, const dd_inventory *inv)
 	size_t n = dd_inventory_package_count(inv);
 
 	fprintf(fp, "Image:    %s\n", dd_inventory_ref(inv));
-	if (dd_inventory_os_unknown(inv))
+	if (dd_inventory_os_unknown(inv)) {
 		fprintf(fp, "OS:       unknown (no os-release or distribution release file)\n");
-	else
-		fprintf(fp, "OS:       %s %s%s%s%s(from %s)\n", os->id,
-			os->version_id ? os->version_id : "", os->name ? " \"" : "",
-			os->name ? os->name : "", os->name ? "\" " : " ",
-			os->source ? os->source : "?");
+	} else {
+		fprintf(fp, "OS:       %s", os->id);
+		if (os->version_id)
+			fprintf(fp, " %s", os->version_id);
+		if (os->name)
+			fprintf(fp, " \"%s\"", os->name);
+		if (os->distroless)
+			fprintf(fp, " [distroless]");
+		fprintf(fp, " (from %s)\n", os->source ? os->source : "?");
+	}
 	fprintf(fp, "Packages: %zu\n\n", n);
 	for (size_t i = 0; i < n; i++) {
 		const dd_package *p = dd_inventory_package(inv, i);

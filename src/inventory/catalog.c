@@ -375,7 +375,7 @@ static int rpm_parse(const char *path, const void *data, size_t len, void **resu
 		return dd_error_set(err, DD_EENV, "%s", e.msg);
 	}
 	if (rc) {
-		dd_warnlist_add(warn, "%s: not a readable rpm database: %s", path, e.msg);
+		dd_warnlist_add(warn, "%s; no packages read from it", e.msg);
 	} else {
 		if (st.skipped)
 			dd_warnlist_add(warn, "%s: %zu malformed rpm header(s) skipped", path,
