@@ -139,6 +139,11 @@ static int process_blob(dd_vimport *im, const char *name, const char *data, size
 		off++;
 	if (off == len)
 		return bad_file(im, name, explicit_file, err, "empty file");
+	if (dd_vimport_is_debian_list(data + off, len - off)) {
+		note_kind(im->st, "debian-list");
+		im->st->files++;
+		return dd_vimport_debian_list(im, name, data + off, len - off, err);
+	}
 	if (data[off] == '{' || data[off] == '[') {
 		root = json_loadb(data + off, len - off, JSON_ALLOW_NUL, &je);
 		if (!root) {
@@ -176,7 +181,7 @@ static int process_blob(dd_vimport *im, const char *name, const char *data, size
 	default:
 		rc = bad_file(im, name, explicit_file, err,
 			      "not a recognised vulnerability feed (OSV, Alpine secdb, "
-			      "Debian security tracker JSON)");
+			      "Debian security tracker JSON or lists)");
 	}
 	json_decref(root);
 	return rc;
@@ -197,6 +202,8 @@ static int wanted_name(const char *name)
 	base = base ? base + 1 : name;
 	if (base[0] == '.')
 		return 0;
+	if (strcmp(base, "list") == 0) /* the Debian tracker's data/{CVE,DSA,DLA}/list */
+		return 1;
 	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++)
 		if (has_suffix(base, sfx[i]))
 			return 1;

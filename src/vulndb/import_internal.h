@@ -41,6 +41,12 @@ int dd_vimport_secdb(dd_vimport *im, const char *file, const json_t *root, dd_er
 int dd_vimport_debian_json(dd_vimport *im, const char *file, const json_t *root,
 			   dd_error *err);
 
+/* The Debian tracker's text lists (data/CVE/list, data/DSA/list,
+ * data/DLA/list): recognise, import. */
+int dd_vimport_is_debian_list(const char *data, size_t len);
+int dd_vimport_debian_list(dd_vimport *im, const char *file, const char *data, size_t len,
+			   dd_error *err);
+
 /* Parse the first YAML document of data into a jansson tree: mappings become
  * objects, sequences arrays, scalars strings (plain null/~ becomes null).
  * Aliases are refused.  Returns NULL and fills err (naming `name`). */

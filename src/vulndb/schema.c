@@ -38,7 +38,7 @@ static const char schema_v1[] =
 	"  type TEXT,\n"
 	"  url TEXT NOT NULL\n"
 	");\n"
-	"CREATE INDEX refs_advisory ON refs(advisory_id);\n"
+
 	"CREATE TABLE aliases (\n"
 	"  advisory_id INTEGER NOT NULL REFERENCES advisories(pk) ON DELETE CASCADE,\n"
 	"  alias TEXT NOT NULL,\n"

@@ -22,7 +22,7 @@ def files(root):
     for d, dirs, fs in os.walk(root):
         dirs[:] = sorted(x for x in dirs if not x.startswith("."))
         for f in sorted(fs):
-            if not f.startswith(".") and f.endswith((".json", ".yaml", ".yml")):
+            if not f.startswith(".") and (f.endswith((".json", ".yaml", ".yml")) or f == "list"):
                 yield os.path.join(d, f)
 def load(p):
     try:
@@ -60,6 +60,25 @@ for p in files(root):
                         r.get("status") in ("resolved", "open", "undetermined"))
                 if n:
                     ids.add(cve); aff += n
+    elif kind == "debian-list":
+        import re
+        known = {"hamm","slink","potato","woody","sarge","etch","lenny","squeeze","wheezy",
+                 "jessie","stretch","buster","bullseye","bookworm","trixie","forky","duke","sid"}
+        hdr = re.compile(r"^(CVE-\d+-\S+|\[\d{1,2} \w{3} \d{4}\] (D[SL]A-\S+))")
+        pl = re.compile(r"^\s+(?:\[(\S+)\]\s+)?-\s+(\S+)(?:\s+(\S+))?")
+        cur = None
+        for line in open(p, encoding="utf-8", errors="replace"):
+            if line.strip() == "":
+                continue
+            if not line[0].isspace():
+                m = hdr.match(line)
+                cur = (m.group(2) or m.group(1)) if m else None
+                if cur and "XXXX" in cur:
+                    cur = None
+                continue
+            m = pl.match(line)
+            if cur and m and (m.group(1) or "sid") in known and m.group(3) != "<removed>":
+                ids.add(cur); aff += 1
 print(len(ids), aff)
 EOF
 
@@ -94,6 +113,9 @@ check_source secdb alpine-reconstructed "$F/alpine-secdb/reconstructed"
 check_source secdb alpine-yaml-fixtures "$F/alpine-secdb/yaml-fixtures"
 check_source secdb wolfi-chainguard "$F/wolfi-chainguard/secdb"
 check_source debian debian-tracker "$F/debian-security-tracker/json-fixtures"
+check_source debian-list debian-dsa "$F/debian-security-tracker/salsa-security-tracker/data/DSA"
+check_source debian-list debian-dla "$F/debian-security-tracker/salsa-security-tracker/data/DLA"
+check_source debian-list debian-cve-list "$F/debian-security-tracker/fixtures/vuln-list-update-happy/data/CVE"
 
 # A directory with nothing drydock reads is an error, not an empty source.
 expect_exit 3 "vuln-list's converted layout is not a feed" \
@@ -119,6 +141,12 @@ for f in glob.glob("'"$F"'/osv/almalinux-osv-database/advisories/almalinux9/*.js
     n+=sum(1 for a in json.load(open(f)).get("affected",[]) if a["package"]["ecosystem"]=="AlmaLinux:9" and a["package"]["name"]=="openssl")
 print(n)')
 [ "$got" = "$want" ] && ok "AlmaLinux:9 openssl: $want affected entries" || fail "alma openssl" "$got vs $want"
+
+got=$(q "$DB" "select a.ecosystem||' '||e.version from advisories v join sources s on s.id=v.source_id join affected a on a.advisory_id=v.pk join ranges r on r.affected_id=a.pk join range_events e on e.range_id=r.pk where s.name='debian-dsa' and v.id='DSA-5380-1' and e.kind='fixed'")
+[ "$got" = "Debian:11 2:1.20.11-1+deb11u6" ] && ok "DSA-5380-1 xorg-server fixed in bullseye" || fail "DSA-5380-1" "$got"
+got=$(q "$DB" "select count(*) from affected a join advisories v on v.pk=a.advisory_id join sources s on s.id=v.source_id where s.name='debian-dsa' and a.status='not-affected'")
+want=$(grep -c '<not-affected>' "$F/debian-security-tracker/salsa-security-tracker/data/DSA/list")
+[ "$got" = "$want" ] && ok "DSA list: $want <not-affected> entries" || fail "not-affected" "$got vs $want"
 
 "$DRYDOCK" db status --db "$DB" >"$TMP/out" 2>&1 && ok "status after importing everything" || fail "status"
 sed 's/^/# /' "$TMP/out" | head -1

@@ -485,6 +485,51 @@ static void test_debian_open_and_codenames(void **state)
 	unlink(dbpath);
 }
 
+static void test_debian_text_lists(void **state)
+{
+	(void)state;
+	dd_vulndb *db = open_db();
+	dd_vulndb_import_stats st;
+	import_ok(db, "cve-list", DATA "debian/list/CVE-list", &st);
+	assert_string_equal(st.kind, "debian-list");
+	/* Two placeholder CVE-2023-XXXX records are not stored; NOT-FOR-US and
+	 * TODO-only records have no package. */
+	assert_int_equal(st.advisories, 2);
+	struct hits h = lookup(db, "Debian:sid", "putty");
+	assert_int_equal(h.n, 1);
+	assert_string_equal(h.text[0], "CVE-2021-36367 Debian:sid putty affected urgency=low "
+				       "[ECOSYSTEM introduced=0 fixed=0.75-3] sev=debian/distro/low");
+	h = lookup(db, "Debian:11", "putty");
+	assert_int_equal(h.n, 1);
+	assert_string_equal(h.text[0], "CVE-2021-36367 Debian:11 putty will-not-fix "
+				       "[ECOSYSTEM introduced=0]");
+	assert_int_equal(count(db, "SELECT count(*) FROM affected WHERE notes='Minor issue'"), 2);
+	h = lookup(db, "Debian:sid", "ant");
+	assert_int_equal(h.n, 1);
+	assert_string_equal(h.text[0], "CVE-2021-36373 Debian:sid ant affected urgency=unimportant "
+				       "[ECOSYSTEM introduced=0] sev=debian/distro/unimportant");
+
+	import_ok(db, "dsa", DATA "debian/list/DSA-list-excerpt", &st);
+	h = lookup(db, "Debian:3.0", "libpng3");
+	assert_int_equal(h.n, 1);
+	assert_string_equal(h.text[0], "DSA-140 Debian:3.0 libpng3 affected "
+				       "[ECOSYSTEM introduced=0 fixed=1.2.1-1.1.woody.2] "
+				       "aliases=CVE-2002-0660,CVE-2002-0728");
+	assert_int_equal(count(db, "SELECT count(*) FROM advisories WHERE id='DSA-5970-1' AND "
+				   "published='2025-07-31' AND summary='sope - security update'"), 1);
+	assert_int_equal(lookup(db, "Debian:12", "sope").n, 1);
+	/* DSAs without package lines store nothing. */
+	assert_int_equal(count(db, "SELECT count(*) FROM advisories WHERE id='DSA-2819-1'"), 0);
+
+	/* A malformed header is skipped and named; the good record stays. */
+	import_ok(db, "dla", DATA "debian/list/DLA-list-malformed", &st);
+	assert_int_equal(st.skipped, 1);
+	assert_non_null(strstr(st.last_error, "MALFORMED HEADER"));
+	assert_int_equal(lookup(db, "Debian:9", "thunderbird").n, 1);
+	dd_vulndb_close(db);
+	unlink(dbpath);
+}
+
 /* ---- malformed input ----------------------------------------------------- */
 
 static int import_text(dd_vulndb *db, const char *source, const char *text, int strict,
@@ -564,6 +609,16 @@ static void test_malformed_records(void **state)
 	assert_int_equal(st.affected, 1);
 	assert_int_equal(st.skipped, 4);
 	assert_non_null(strstr(st.last_error, "mem.json"));
+
+	/* Debian lists: bad release, unknown tag, unknown release, no name. */
+	assert_int_equal(import_text(db, "l", "CVE-2020-0001 (x)\n\t[bookworm - a 1.0\n"
+					      "\t[bookworm] - b <weird>\n\t[narnia] - c 1.0\n"
+					      "\t-\n\t[bookworm] - d 2.0 (high**; bug #1)\n", 0,
+				     &st, &e), 0);
+	assert_int_equal(st.affected, 1);
+	assert_int_equal(st.skipped, 4);
+	assert_int_equal(count(db, "SELECT count(*) FROM affected WHERE package='d' AND "
+				   "urgency='high**' AND ecosystem='Debian:12'"), 1);
 	dd_vulndb_close(db);
 	unlink(dbpath);
 }
@@ -678,6 +733,7 @@ int main(void)
 		cmocka_unit_test(test_secdb_yaml_aliases),
 		cmocka_unit_test(test_debian_tracker_json),
 		cmocka_unit_test(test_debian_open_and_codenames),
+		cmocka_unit_test(test_debian_text_lists),
 		cmocka_unit_test(test_malformed_records),
 		cmocka_unit_test(test_failed_import_keeps_previous_data),
 		cmocka_unit_test(test_sources_are_independent),
