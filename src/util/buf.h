@@ -36,7 +36,7 @@ int dd_buf_append(dd_buf *b, const void *p, size_t n);
 int dd_buf_puts(dd_buf *b, const char *s);
 int dd_buf_putc(dd_buf *b, char c);
 int dd_buf_printf(dd_buf *b, const char *fmt, ...) DD_PRINTF(2, 3);
-int dd_buf_vprintf(dd_buf *b, const char *fmt, va_list ap);
+int dd_buf_vprintf(dd_buf *b, const char *fmt, va_list ap) DD_PRINTF(2, 0);
 /* Always a valid C string ("" when empty). */
 const char *dd_buf_cstr(const dd_buf *b);
 void dd_buf_reset(dd_buf *b);  /* len = 0, clears failure, keeps memory */
