@@ -1,4 +1,6 @@
-/* libFuzzer target: the Debian security tracker JSON importer: the input is one package's CVE map.
+/* libFuzzer target: the Debian security tracker importers: the input is
+ * one package's CVE map of the tracker JSON, and also, as is, a text list
+ * (data/CVE/list, data/DSA/list: inputs starting "CVE-" or "[01 Jan 2020]").
  * Imports into an in-memory vulnerability DB, then checks that a lookup
  * still works (rows are well-formed) and that failures left nothing. */
 #include <stddef.h>
@@ -56,9 +58,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc = dd_vulndb_import_buffer(db, "fuzz.json", b.data, b.len, &o, &st, &e);
 	if (rc != 0 && rc != DD_EINPUT)
 		abort();
+	rc = dd_vulndb_import_buffer(db, "list", (const char *)data, size, &o, &st, &e);
+	if (rc != 0 && rc != DD_EINPUT)
+		abort();
 	dd_vulndb_lookup(db, "npm", "x", visit, NULL, &e);
 	dd_vulndb_lookup(db, "Alpine:v3.10", "x", visit, NULL, &e);
 	dd_vulndb_lookup(db, "Debian:12", "pkg", visit, NULL, &e);
+	dd_vulndb_lookup(db, "Debian:sid", "a", visit, NULL, &e);
 	dd_buf_release(&b);
 	return 0;
 }
