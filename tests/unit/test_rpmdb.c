@@ -267,6 +267,42 @@ static void test_bdb_libuuid(void **state)
 	free(d);
 }
 
+/* BerkeleyDB files with 512-byte pages in both byte orders, written by
+ * db5.3_load from rpmbuild-made headers (tests/data/rpm/README.md): equal
+ * rpm's listing, less the gpg-pubkey entry. */
+static void test_bdb_both_byte_orders(void **state)
+{
+	(void)state;
+	static const char *const files[] = { "built/Packages-le-512.gz", "built/Packages-be-512.gz" };
+	size_t n;
+	char **want = load_tsv("built/rpm-qa-packages.tsv", &n);
+	assert_int_equal(n, 5);
+	assert_int_equal(strncmp(want[4], "gpg-pubkey\t", 11), 0);
+	for (size_t f = 0; f < 2; f++) {
+		size_t len;
+		uint8_t *d = load_gz(files[f], &len);
+		assert_int_equal(d[12] == 0x61, f == 0); /* magic 0x00061561, LE or BE */
+		dd_pkglist l = DD_PKGLIST_INIT;
+		dd_rpmdb_stats st = DD_RPMDB_STATS_INIT;
+		dd_error e = DD_ERROR_INIT;
+		assert_int_equal(dd_rpmdb_parse_ex(d, len, files[f], &l, &st, &e), 0);
+		assert_int_equal(st.format, DD_RPMDB_BDB);
+		assert_int_equal(st.records, 5);
+		assert_int_equal(st.pubkeys, 1);
+		assert_int_equal(st.skipped, 0);
+		assert_int_equal(l.n, 4);
+		for (size_t i = 0; i < l.n; i++) {
+			char *got = row(&l.v[i]);
+			assert_string_equal(got, want[i]);
+			free(got);
+		}
+		assert_string_equal(l.v[3].name, "ddtest-many"); /* a 90 KB header: 182 overflow pages */
+		dd_pkglist_release(&l);
+		free(d);
+	}
+	free_lines(want, n);
+}
+
 static void test_not_an_rpmdb(void **state)
 {
 	(void)state;
@@ -658,6 +694,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ndb_sle15, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sqlite_mariner, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bdb_libuuid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bdb_both_byte_orders, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_an_rpmdb, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ndb_damaged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bdb_damaged, setup, teardown),
