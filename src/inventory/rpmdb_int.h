@@ -2,9 +2,9 @@
  * rpmdb_int.h - internals shared by the rpm database readers (rpmdb.c,
  * rpmhdr.c, rpmbdb.c, rpmndb.c, rpmsqlite.c); not a public API.
  *
- * Byte readers: dd_rpm_be32() and friends read from a known-good pointer;
- * dd_rpm_get_*() check `off + width <= len` first and return -1 when the
- * value is not wholly inside the buffer.
+ * Byte readers: dd_rpm_be32() and friends read from a pointer whose bounds
+ * the caller has already checked (every read site sits behind an explicit
+ * `off + width <= len` test on the enclosing structure).
  *
  * A dd_rpmdb_walk carries what every backend needs while it walks a
  * database: the name for messages, the output list and the counters.  Each
@@ -40,23 +40,7 @@ static inline uint16_t dd_rpm_be16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-/* Bounds-checked forms: 0 and *out set, or -1 when [off, off+w) is not
- * inside [0, len). */
-static inline int dd_rpm_get_be32(const uint8_t *d, size_t len, size_t off, uint32_t *out)
-{
-	if (off > len || len - off < 4)
-		return -1;
-	*out = dd_rpm_be32(d + off);
-	return 0;
-}
-static inline int dd_rpm_get_le32(const uint8_t *d, size_t len, size_t off, uint32_t *out)
-{
-	if (off > len || len - off < 4)
-		return -1;
-	*out = dd_rpm_le32(d + off);
-	return 0;
-}
-/* 32/16-bit read in the byte order of a BerkeleyDB file (swap = not LE). */
+/* 32/16-bit read in the byte order of a BerkeleyDB file (big: written big-endian). */
 static inline uint32_t dd_rpm_bo32(const uint8_t *p, int big)
 {
 	return big ? dd_rpm_be32(p) : dd_rpm_le32(p);
