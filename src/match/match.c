@@ -1,0 +1,868 @@
+/*
+ * match.c - inventory against the vulnerability DB (see match.h and
+ * docs/matching.md "# Matching rules").
+ *
+ * Packages are grouped by the (ecosystem, name) the feeds key them on, so a
+ * source package shared by many binaries is looked up once; every entry the
+ * DB returns is evaluated for each package of the group with the
+ * ecosystem's version ordering.  Raw hits are then merged per package:
+ * hits whose ids or aliases overlap become one finding.
+ */
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "match/match.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "version/version.h"
+#include "vulndb/import.h"
+#include "util/banned.h"
+
+static const char *const sev_names[DD_SEV_COUNT] = {
+	"UNKNOWN", "NEGLIGIBLE", "LOW", "MEDIUM", "HIGH", "CRITICAL",
+};
+
+const char *dd_severity_name(enum dd_severity s)
+{
+	return (unsigned)s < DD_SEV_COUNT ? sev_names[s] : "UNKNOWN";
+}
+
+int dd_severity_parse(const char *s, enum dd_severity *out)
+{
+	static const struct { const char *name; enum dd_severity sev; } map[] = {
+		{ "unknown", DD_SEV_UNKNOWN },       { "negligible", DD_SEV_NEGLIGIBLE },
+		{ "unimportant", DD_SEV_NEGLIGIBLE }, { "none", DD_SEV_NEGLIGIBLE },
+		{ "low", DD_SEV_LOW },               { "medium", DD_SEV_MEDIUM },
+		{ "moderate", DD_SEV_MEDIUM },       { "high", DD_SEV_HIGH },
+		{ "important", DD_SEV_HIGH },        { "critical", DD_SEV_CRITICAL },
+	};
+	if (!s)
+		return DD_EINPUT;
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcasecmp(s, map[i].name) == 0) {
+			*out = map[i].sev;
+			return 0;
+		}
+	return DD_EINPUT;
+}
+
+enum dd_severity dd_severity_from_score(double score)
+{
+	if (score >= 9.0)
+		return DD_SEV_CRITICAL;
+	if (score >= 7.0)
+		return DD_SEV_HIGH;
+	if (score >= 4.0)
+		return DD_SEV_MEDIUM;
+	if (score > 0.0)
+		return DD_SEV_LOW;
+	return DD_SEV_NEGLIGIBLE;
+}
+
+/* ---- ecosystems ---------------------------------------------------------- */
+
+/* Leading "N" or "N.M" of a VERSION_ID into out ("3.10.4" -> "3.10"). */
+static int version_prefix(char *out, size_t n, const char *v, int parts)
+{
+	size_t i = 0;
+	int seen = 0;
+	if (!v || !(*v >= '0' && *v <= '9'))
+		return -1;
+	while (v[i] && i + 1 < n) {
+		if (v[i] == '.') {
+			if (++seen >= parts)
+				break;
+		} else if (!(v[i] >= '0' && v[i] <= '9')) {
+			break;
+		}
+		out[i] = v[i];
+		i++;
+	}
+	if (i + 1 >= n && v[i])
+		return -1;
+	out[i] = '\0';
+	return 0;
+}
+
+const char *dd_match_ecosystem(char *buf, size_t n, const dd_os *os, enum dd_pkg_type t)
+{
+	char v[32];
+	const char *id = os ? os->id : NULL;
+
+	if (!buf || n == 0)
+		return NULL;
+	if (!id && os && os->distroless && t == DD_PKG_DEB)
+		id = "debian";
+	if (!id)
+		return NULL;
+	if (strcmp(id, "alpine") == 0 && t == DD_PKG_APK) {
+		if (os->version_id && strstr(os->version_id, "_alpha"))
+			snprintf(buf, n, "Alpine:edge");
+		else if (version_prefix(v, sizeof(v), os->version_id, 2) == 0 && strchr(v, '.'))
+			snprintf(buf, n, "Alpine:v%s", v);
+		else
+			return NULL;
+		return buf;
+	}
+	if (strcmp(id, "wolfi") == 0 && t == DD_PKG_APK)
+		return snprintf(buf, n, "Wolfi"), buf;
+	if (strcmp(id, "chainguard") == 0 && t == DD_PKG_APK)
+		return snprintf(buf, n, "Chainguard"), buf;
+	if (strcmp(id, "debian") == 0 && t == DD_PKG_DEB) {
+		const char *rel = NULL;
+		if (version_prefix(v, sizeof(v), os->version_id, 1) == 0)
+			rel = v;
+		else if (os->codename)
+			rel = dd_vulndb_debian_version(os->codename);
+		else if (os->name && strstr(os->name, "sid"))
+			rel = "sid";
+		if (!rel)
+			return NULL;
+		snprintf(buf, n, "Debian:%s", rel);
+		return buf;
+	}
+	if (strcmp(id, "ubuntu") == 0 && t == DD_PKG_DEB) {
+		int yy, mm;
+		if (version_prefix(v, sizeof(v), os->version_id, 2) != 0 ||
+		    sscanf(v, "%d.%d", &yy, &mm) != 2)
+			return NULL;
+		/* LTS: even year, April release (as the Ubuntu OSV feed names them). */
+		snprintf(buf, n, "Ubuntu:%s%s", v, (yy % 2 == 0 && mm == 4) ? ":LTS" : "");
+		return buf;
+	}
+	if (t == DD_PKG_RPM && (strcmp(id, "almalinux") == 0 || strcmp(id, "rocky") == 0)) {
+		if (version_prefix(v, sizeof(v), os->version_id, 1) != 0)
+			return NULL;
+		snprintf(buf, n, "%s:%s", id[0] == 'a' ? "AlmaLinux" : "Rocky Linux", v);
+		return buf;
+	}
+	return NULL;
+}
+
+static enum dd_ecosystem eco_of(enum dd_pkg_type t)
+{
+	switch (t) {
+	case DD_PKG_DEB:
+		return DD_ECO_DEB;
+	case DD_PKG_APK:
+		return DD_ECO_APK;
+	default:
+		return DD_ECO_RPM;
+	}
+}
+
+/* ---- range evaluation ---------------------------------------------------- */
+
+static int vcmp(enum dd_ecosystem eco, const char *a, const char *b, int *out)
+{
+	if (!a || !b)
+		return -1;
+	if (strcmp(b, "0") == 0) { /* OSV: "introduced 0" is below every version */
+		*out = strcmp(a, "0") == 0 ? 0 : 1;
+		return 0;
+	}
+	if (strcmp(a, "0") == 0) {
+		*out = -1;
+		return 0;
+	}
+	return dd_version_cmp(eco, a, b, out, NULL) == 0 ? 0 : -1;
+}
+
+#define MAX_EVENTS 256
+
+static int range_affects(enum dd_ecosystem eco, const char *v, const dd_vuln_range *r,
+			 const char **fixed)
+{
+	const dd_vuln_event *ev[MAX_EVENTS];
+	size_t n = 0;
+	int in = 0, c;
+
+	for (size_t i = 0; i < r->n_events && n < MAX_EVENTS; i++) {
+		if (!r->events[i].version || !r->events[i].kind)
+			continue;
+		/* insertion sort by version; incomparable events keep their place */
+		size_t j = n++;
+		while (j > 0 && vcmp(eco, ev[j - 1]->version, r->events[i].version, &c) == 0 &&
+		       c > 0) {
+			ev[j] = ev[j - 1];
+			j--;
+		}
+		ev[j] = &r->events[i];
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *k = ev[i]->kind;
+		if (vcmp(eco, v, ev[i]->version, &c) != 0)
+			continue;
+		if (strcmp(k, "introduced") == 0) {
+			if (c >= 0)
+				in = 1;
+		} else if (strcmp(k, "fixed") == 0) {
+			if (c >= 0)
+				in = 0;
+		} else if (strcmp(k, "last_affected") == 0) {
+			if (c > 0)
+				in = 0;
+		}
+	}
+	for (size_t i = 0; i < n && in; i++)
+		if (strcmp(ev[i]->kind, "limit") == 0 && vcmp(eco, v, ev[i]->version, &c) == 0 &&
+		    c >= 0)
+			in = 0;
+	if (in && fixed) {
+		/* the first fix above v (events are sorted) */
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(ev[i]->kind, "fixed") == 0 &&
+			    vcmp(eco, v, ev[i]->version, &c) == 0 && c < 0) {
+				*fixed = ev[i]->version;
+				break;
+			}
+	}
+	return in;
+}
+
+int dd_match_entry(enum dd_ecosystem eco, const char *v, const dd_vuln_match *m,
+		   const char **fixed)
+{
+	size_t usable = 0;
+	int hit = 0, c;
+
+	if (fixed)
+		*fixed = NULL;
+	if (!v || !m || (m->status && strcmp(m->status, DD_VULN_NOT_AFFECTED) == 0))
+		return 0;
+	for (size_t i = 0; i < m->n_versions; i++)
+		if (m->versions[i] && (strcmp(m->versions[i], v) == 0 ||
+				       (vcmp(eco, v, m->versions[i], &c) == 0 && c == 0)))
+			hit = 1;
+	for (size_t i = 0; i < m->n_ranges; i++) {
+		const dd_vuln_range *r = &m->ranges[i];
+		const char *f = NULL;
+		if (!r->type || strcmp(r->type, "GIT") == 0)
+			continue;
+		usable++;
+		if (range_affects(eco, v, r, &f)) {
+			hit = 1;
+			if (fixed && f && (!*fixed || (vcmp(eco, f, *fixed, &c) == 0 && c > 0)))
+				*fixed = f;
+		}
+	}
+	if (usable == 0 && m->n_versions == 0) {
+		/* No version data: an entry whose only ranges are GIT cannot be
+		 * evaluated; one with none at all is a statement about every
+		 * version (Debian "<no-dsa>", "<unfixed>", end-of-life ...). */
+		return m->n_ranges == 0;
+	}
+	return hit;
+}
+
+/* ---- raw hits and findings ------------------------------------------------ */
+
+typedef struct raw_hit {
+	size_t pkg;
+	char **ids; /* ids[0] = the advisory id, then its aliases */
+	size_t n_ids;
+	char *status, *fixed, *source, *summary, *notes, *distro_rating, *distro_src;
+	enum dd_severity distro_sev;
+	dd_cvss *cvss;
+	size_t n_cvss;
+	size_t group;
+} raw_hit;
+
+typedef struct raw_list {
+	raw_hit *v;
+	size_t n, cap;
+} raw_list;
+
+static void raw_release(raw_hit *h)
+{
+	for (size_t i = 0; i < h->n_ids; i++)
+		free(h->ids[i]);
+	free(h->ids);
+	free(h->status);
+	free(h->fixed);
+	free(h->source);
+	free(h->summary);
+	free(h->notes);
+	free(h->distro_rating);
+	free(h->distro_src);
+	for (size_t i = 0; i < h->n_cvss; i++) {
+		free(h->cvss[i].source);
+		free(h->cvss[i].type);
+		free(h->cvss[i].vector);
+	}
+	free(h->cvss);
+}
+
+static void finding_release(dd_finding *f)
+{
+	free(f->id);
+	for (size_t i = 0; i < f->n_aliases; i++)
+		free(f->aliases[i]);
+	free(f->aliases);
+	free(f->match_name);
+	free(f->match_version);
+	free(f->ecosystem);
+	free(f->status);
+	free(f->fixed_version);
+	free(f->severity_source);
+	free(f->distro_rating);
+	for (size_t i = 0; i < f->n_cvss; i++) {
+		free(f->cvss[i].source);
+		free(f->cvss[i].type);
+		free(f->cvss[i].vector);
+	}
+	free(f->cvss);
+	free(f->data_source);
+	free(f->summary);
+	free(f->notes);
+	free(f->suppressed_by);
+	free(f->suppress_reason);
+}
+
+void dd_findings_free(dd_findings *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->n; i++)
+		finding_release(&f->v[i]);
+	free(f->v);
+	free(f->ecosystem);
+	free(f);
+}
+
+void dd_findings_remove(dd_findings *f, size_t i)
+{
+	if (!f || i >= f->n)
+		return;
+	finding_release(&f->v[i]);
+	memmove(&f->v[i], &f->v[i + 1], (f->n - i - 1) * sizeof(f->v[0]));
+	f->n--;
+}
+
+static int grow(void **v, size_t *cap, size_t n, size_t elem)
+{
+	size_t nc, bytes;
+	void *nv;
+	if (n < *cap)
+		return 0;
+	nc = *cap ? *cap * 2 : 16;
+	if (dd_mul_size(&bytes, nc, elem))
+		return -1;
+	if (!(nv = realloc(*v, bytes)))
+		return -1;
+	*v = nv;
+	*cap = nc;
+	return 0;
+}
+
+typedef struct group_ctx {
+	const dd_inventory *inv;
+	enum dd_ecosystem eco;
+	const size_t *members; /* package indices */
+	const char *const *versions; /* the version compared, per member */
+	size_t n_members;
+	raw_list *raw;
+} group_ctx;
+
+static int add_hit(group_ctx *g, size_t pkg, const dd_vuln_match *m, const char *fixed)
+{
+	raw_hit *h;
+	int oom = 0;
+
+	if (grow((void **)&g->raw->v, &g->raw->cap, g->raw->n, sizeof(raw_hit)))
+		return -1;
+	h = &g->raw->v[g->raw->n++];
+	memset(h, 0, sizeof(*h));
+	h->pkg = pkg;
+	h->distro_sev = DD_SEV_UNKNOWN;
+	h->ids = dd_calloc(m->n_aliases + 1, sizeof(char *));
+	if (!h->ids)
+		return -1;
+	h->ids[h->n_ids++] = dd_strdup(m->advisory);
+	oom |= !h->ids[0];
+	for (size_t i = 0; i < m->n_aliases; i++) {
+		if (!m->aliases[i])
+			continue;
+		if (!(h->ids[h->n_ids++] = dd_strdup(m->aliases[i])))
+			oom = 1;
+	}
+	h->status = dd_strdup(m->status ? m->status : DD_VULN_AFFECTED);
+	h->fixed = dd_strdup(fixed);
+	h->source = dd_strdup(m->source);
+	h->summary = dd_strdup(m->summary);
+	h->notes = dd_strdup(m->notes);
+	oom |= !h->status || (fixed && !h->fixed) || (m->source && !h->source) ||
+	       (m->summary && !h->summary) || (m->notes && !h->notes);
+	/* The distro's own rating: a "distro" severity, else the entry urgency. */
+	for (size_t i = 0; i < m->n_severities; i++) {
+		const dd_vuln_severity *s = &m->severities[i];
+		enum dd_severity sv;
+		if (s->type && strcmp(s->type, "distro") == 0 && s->rating && !h->distro_rating &&
+		    dd_severity_parse(s->rating, &sv) == 0) {
+			h->distro_rating = dd_strdup(s->rating);
+			h->distro_src = dd_strdup(s->source ? s->source : m->source);
+			h->distro_sev = sv;
+		}
+	}
+	if (!h->distro_rating && m->urgency) {
+		enum dd_severity sv;
+		char u[64];
+		snprintf(u, sizeof(u), "%.*s", (int)strcspn(m->urgency, "* "), m->urgency);
+		if (dd_severity_parse(u, &sv) == 0) {
+			h->distro_rating = dd_strdup(u);
+			h->distro_src = dd_strdup(m->source);
+			h->distro_sev = sv;
+		}
+	}
+	if (m->n_severities) {
+		h->cvss = dd_calloc(m->n_severities, sizeof(dd_cvss));
+		if (!h->cvss)
+			return -1;
+		for (size_t i = 0; i < m->n_severities; i++) {
+			const dd_vuln_severity *s = &m->severities[i];
+			dd_cvss *c;
+			if (!s->type || strncmp(s->type, "CVSS_", 5) != 0)
+				continue;
+			c = &h->cvss[h->n_cvss++];
+			c->source = dd_strdup(s->source ? s->source : m->source);
+			c->type = dd_strdup(s->type);
+			c->vector = dd_strdup(s->vector);
+			c->score = s->score;
+			c->has_score = s->has_score;
+			oom |= !c->type;
+		}
+	}
+	return oom ? -1 : 0;
+}
+
+static int group_cb(const dd_vuln_match *m, void *ctx, dd_error *err)
+{
+	group_ctx *g = ctx;
+	for (size_t i = 0; i < g->n_members; i++) {
+		const char *fixed = NULL;
+		if (!dd_match_entry(g->eco, g->versions[i], m, &fixed))
+			continue;
+		if (add_hit(g, g->members[i], m, fixed))
+			return dd_error_oom(err);
+	}
+	return 0;
+}
+
+/* ---- merging --------------------------------------------------------------- */
+
+static size_t uf_find(size_t *p, size_t i)
+{
+	while (p[i] != i) {
+		p[i] = p[p[i]];
+		i = p[i];
+	}
+	return i;
+}
+
+static int hits_share_id(const raw_hit *a, const raw_hit *b)
+{
+	for (size_t i = 0; i < a->n_ids; i++)
+		for (size_t j = 0; j < b->n_ids; j++)
+			if (a->ids[i] && b->ids[j] && strcmp(a->ids[i], b->ids[j]) == 0)
+				return 1;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static double best_score(const dd_finding *f)
+{
+	double best = -1;
+	for (size_t i = 0; i < f->n_cvss; i++)
+		if (f->cvss[i].has_score && f->cvss[i].type &&
+		    (strcmp(f->cvss[i].type, "CVSS_V3") == 0 ||
+		     strcmp(f->cvss[i].type, "CVSS_V4") == 0) &&
+		    f->cvss[i].score > best)
+			best = f->cvss[i].score;
+	return best;
+}
+
+/* Status rank when merged hits disagree: a concrete fix wins, then the
+ * distro's explicit statements, then plain "affected". */
+static int status_rank(const char *s)
+{
+	static const char *const order[] = { "fixed", DD_VULN_WILL_NOT_FIX, DD_VULN_FIX_DEFERRED,
+					     DD_VULN_END_OF_LIFE, DD_VULN_UNDER_INVESTIGATION,
+					     DD_VULN_AFFECTED };
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (strcmp(s, order[i]) == 0)
+			return (int)i;
+	return 99;
+}
+
+/* Build one finding from the raw hits idx[0..n) (same package). */
+static int make_finding(dd_finding *f, raw_hit *raw, const size_t *idx, size_t n,
+			const char *name, const char *version, const char *eco_name,
+			enum dd_ecosystem eco, long base_layers, const dd_package *p)
+{
+	size_t nids = 0, k = 0;
+	char **ids;
+	dd_buf src = DD_BUF_INIT;
+	int c;
+
+	memset(f, 0, sizeof(*f));
+	f->from_base = -1;
+	f->pkg = raw[idx[0]].pkg;
+	for (size_t i = 0; i < n; i++)
+		nids += raw[idx[i]].n_ids;
+	if (!(ids = dd_calloc(nids ? nids : 1, sizeof(char *))))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < raw[idx[i]].n_ids; j++)
+			if (raw[idx[i]].ids[j])
+				ids[k++] = raw[idx[i]].ids[j];
+	qsort(ids, k, sizeof(char *), cmp_str);
+	/* unique */
+	size_t u = 0;
+	for (size_t i = 0; i < k; i++)
+		if (u == 0 || strcmp(ids[u - 1], ids[i]) != 0)
+			ids[u++] = ids[i];
+	/* primary: the first CVE id, else the first id of the first hit */
+	const char *primary = raw[idx[0]].ids[0];
+	for (size_t i = 0; i < u; i++)
+		if (strncmp(ids[i], "CVE-", 4) == 0) {
+			primary = ids[i];
+			break;
+		}
+	f->id = dd_strdup(primary);
+	if (u > 1 && !(f->aliases = dd_calloc(u - 1, sizeof(char *)))) {
+		free(ids);
+		return -1;
+	}
+	for (size_t i = 0; i < u; i++)
+		if (strcmp(ids[i], primary) != 0)
+			f->aliases[f->n_aliases++] = dd_strdup(ids[i]);
+	free(ids);
+
+	const char *status = NULL, *fixed = NULL, *summary = NULL, *notes = NULL;
+	const raw_hit *rated = NULL;
+	size_t ncv = 0;
+	for (size_t i = 0; i < n; i++) {
+		raw_hit *h = &raw[idx[i]];
+		const char *st = h->fixed ? "fixed" : h->status;
+		if (!status || status_rank(st) < status_rank(status))
+			status = st;
+		/* every merged advisory must be fixed: the highest fix */
+		if (h->fixed && (!fixed || (vcmp(eco, h->fixed, fixed, &c) == 0 && c > 0)))
+			fixed = h->fixed;
+		if (!summary)
+			summary = h->summary;
+		if (!notes)
+			notes = h->notes;
+		if (h->distro_rating && (!rated || h->distro_sev > rated->distro_sev))
+			rated = h;
+		ncv += h->n_cvss;
+		if (h->source && !strstr(dd_buf_cstr(&src), h->source)) {
+			if (src.len)
+				dd_buf_putc(&src, ',');
+			dd_buf_puts(&src, h->source);
+		}
+	}
+	f->status = dd_strdup(status);
+	f->fixed_version = dd_strdup(fixed);
+	f->summary = dd_strdup(summary);
+	f->notes = dd_strdup(notes);
+	f->match_name = dd_strdup(name);
+	f->match_version = dd_strdup(version);
+	f->ecosystem = dd_strdup(eco_name);
+	f->data_source = src.failed ? NULL : dd_buf_detach(&src, NULL);
+	dd_buf_release(&src);
+	if (ncv && !(f->cvss = dd_calloc(ncv, sizeof(dd_cvss))))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		raw_hit *h = &raw[idx[i]];
+		for (size_t j = 0; j < h->n_cvss; j++) {
+			dd_cvss *s = &h->cvss[j];
+			int dup = 0;
+			for (size_t q = 0; q < f->n_cvss; q++)
+				if (strcmp(f->cvss[q].type, s->type) == 0 &&
+				    (f->cvss[q].vector && s->vector
+					     ? strcmp(f->cvss[q].vector, s->vector) == 0
+					     : f->cvss[q].score == s->score))
+					dup = 1;
+			if (dup)
+				continue;
+			f->cvss[f->n_cvss++] = *s; /* move */
+			memset(s, 0, sizeof(*s));
+		}
+		h->n_cvss = 0;
+	}
+	double score = best_score(f);
+	char sbuf[160];
+	if (rated) {
+		f->severity = rated->distro_sev;
+		f->distro_rating = dd_strdup(rated->distro_rating);
+		snprintf(sbuf, sizeof(sbuf), "distro:%s", rated->distro_src ? rated->distro_src : "?");
+		f->severity_source = dd_strdup(sbuf);
+	}
+	if ((!rated || f->severity == DD_SEV_UNKNOWN) && score >= 0) {
+		f->severity = dd_severity_from_score(score);
+		for (size_t q = 0; q < f->n_cvss; q++)
+			if (f->cvss[q].has_score && f->cvss[q].score == score) {
+				snprintf(sbuf, sizeof(sbuf), "cvss:%s",
+					 f->cvss[q].source ? f->cvss[q].source : "?");
+				free(f->severity_source);
+				f->severity_source = dd_strdup(sbuf);
+				break;
+			}
+	}
+	if (base_layers >= 0 && p->layer >= 0)
+		f->from_base = p->layer < base_layers;
+	if (!f->id || !f->status || (fixed && !f->fixed_version) || !f->match_name)
+		return -1;
+	return 0;
+}
+
+static int finding_order(const void *pa, const void *pb)
+{
+	const dd_finding *a = pa, *b = pb;
+	if (a->pkg != b->pkg)
+		return a->pkg < b->pkg ? -1 : 1;
+	if (a->severity != b->severity)
+		return a->severity > b->severity ? -1 : 1;
+	return strcmp(a->id, b->id);
+}
+
+/* ---- the driver ------------------------------------------------------------ */
+
+typedef struct pkg_key {
+	size_t pkg;
+	const char *eco;  /* interned per OS: one string for the whole image */
+	const char *name; /* the name the feed keys on */
+	const char *version;
+} pkg_key;
+
+static int key_order(const void *pa, const void *pb)
+{
+	const pkg_key *a = pa, *b = pb;
+	int c = strcmp(a->eco, b->eco);
+	if (c)
+		return c;
+	c = strcmp(a->name, b->name);
+	if (c)
+		return c;
+	return a->pkg < b->pkg ? -1 : a->pkg > b->pkg;
+}
+
+static int eco_present(dd_vulndb *db, const char *eco, int *present, dd_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3 *s = dd_vulndb_sqlite(db);
+	int rc;
+	if (!s)
+		return dd_error_set(err, DD_EINTERNAL, "vulnerability DB: no connection");
+	if (sqlite3_prepare_v2(s, "SELECT 1 FROM affected WHERE ecosystem = ?1 LIMIT 1", -1, &st,
+			       NULL) != SQLITE_OK)
+		return dd_error_set(err, DD_EENV, "vulnerability DB: %s", sqlite3_errmsg(s));
+	sqlite3_bind_text(st, 1, eco, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*present = rc == SQLITE_ROW;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return dd_error_set(err, DD_EENV, "vulnerability DB: %s", sqlite3_errmsg(s));
+	return 0;
+}
+
+int dd_match_inventory(dd_findings **out, const dd_inventory *inv, dd_vulndb *db,
+		       const dd_match_opts *o, dd_error *err)
+{
+	dd_findings *res = NULL;
+	pkg_key *keys = NULL;
+	raw_list raw = { NULL, 0, 0 };
+	size_t np = dd_inventory_package_count(inv), nk = 0;
+	char ecos[3][64];
+	const char *eco_str[3] = { NULL, NULL, NULL };
+	int eco_ok[3] = { 0, 0, 0 };
+	size_t unchecked[3] = { 0, 0, 0 };
+	size_t *members = NULL, *idx = NULL, *parent = NULL;
+	const char **versions = NULL;
+	int rc = 0;
+	long base = o ? o->base_layers : -1;
+	const dd_os *os = dd_inventory_os(inv);
+
+	*out = NULL;
+	if (!(res = dd_calloc(1, sizeof(*res))))
+		return dd_error_oom(err);
+	res->base_layers = base;
+	for (int t = 0; t < 3; t++) {
+		eco_str[t] = dd_match_ecosystem(ecos[t], sizeof(ecos[t]), os, (enum dd_pkg_type)t);
+		if (eco_str[t] && (rc = eco_present(db, eco_str[t], &eco_ok[t], err)))
+			goto done;
+	}
+	if (np && (!(keys = dd_calloc(np, sizeof(*keys))) ||
+		   !(members = dd_calloc(np, sizeof(size_t))) ||
+		   !(versions = dd_calloc(np, sizeof(char *))))) {
+		rc = dd_error_oom(err);
+		goto done;
+	}
+	for (size_t i = 0; i < np; i++) {
+		const dd_package *p = dd_inventory_package(inv, i);
+		int t = (int)p->type;
+		if (t < 0 || t > 2 || !p->name || !p->version)
+			continue;
+		if (!eco_str[t] || !eco_ok[t]) {
+			unchecked[t]++;
+			res->unchecked++;
+			continue;
+		}
+		res->checked++;
+		pkg_key *k = &keys[nk++];
+		k->pkg = i;
+		k->eco = eco_str[t];
+		if (p->type == DD_PKG_DEB) {
+			k->name = p->source_name ? p->source_name : p->name;
+			k->version = p->source_version ? p->source_version : p->version;
+		} else if (p->type == DD_PKG_APK) {
+			k->name = p->source_name ? p->source_name : p->name;
+			k->version = p->version;
+		} else {
+			k->name = p->name;
+			k->version = p->version;
+			/* rpm feeds key on binary or source names: look up both */
+			if (p->source_name && strcmp(p->source_name, p->name) != 0) {
+				/* the extra key reuses the slot budget of skipped packages
+				 * when there are any; otherwise grow */
+				pkg_key *nkeys;
+				size_t bytes;
+				if (dd_mul_size(&bytes, np + nk + 1, sizeof(*keys)) ||
+				    !(nkeys = realloc(keys, bytes))) {
+					rc = dd_error_oom(err);
+					goto done;
+				}
+				keys = nkeys;
+				k = &keys[nk - 1];
+				keys[nk] = *k;
+				keys[nk].name = p->source_name;
+				nk++;
+			}
+		}
+	}
+	for (int t = 0; t < 3; t++) {
+		if (!unchecked[t])
+			continue;
+		const char *what = os->id ? os->id : "unknown OS";
+		if (eco_str[t])
+			dd_warn("the vulnerability DB has no data for %s %s (%s): %zu %s packages "
+				"were NOT checked",
+				what, os->version_id ? os->version_id : "", eco_str[t], unchecked[t],
+				dd_pkg_type_name((enum dd_pkg_type)t));
+		else
+			dd_warn("drydock knows no vulnerability feed for %s %s: %zu %s packages were "
+				"NOT checked",
+				what, os->version_id ? os->version_id : "", unchecked[t],
+				dd_pkg_type_name((enum dd_pkg_type)t));
+	}
+	for (int t = 0; t < 3; t++)
+		if (eco_str[t] && !res->ecosystem) {
+			res->ecosystem = dd_strdup(eco_str[t]);
+			res->os_supported = eco_ok[t];
+		}
+	if (nk) {
+		size_t *nm = realloc(members, nk * sizeof(size_t));
+		const char **nv = (const char **)realloc((void *)versions, nk * sizeof(char *));
+		if (nm)
+			members = nm;
+		if (nv)
+			versions = nv;
+		if (!nm || !nv) {
+			rc = dd_error_oom(err);
+			goto done;
+		}
+	}
+	qsort(keys, nk, sizeof(*keys), key_order);
+	for (size_t i = 0; i < nk;) {
+		size_t j = i;
+		group_ctx g;
+		while (j < nk && strcmp(keys[j].eco, keys[i].eco) == 0 &&
+		       strcmp(keys[j].name, keys[i].name) == 0) {
+			members[j - i] = keys[j].pkg;
+			versions[j - i] = keys[j].version;
+			j++;
+		}
+		g.inv = inv;
+		g.eco = eco_of(dd_inventory_package(inv, keys[i].pkg)->type);
+		g.members = members;
+		g.versions = versions;
+		g.n_members = j - i;
+		g.raw = &raw;
+		rc = dd_vulndb_lookup(db, keys[i].eco, keys[i].name, group_cb, &g, err);
+		if (rc) {
+			if (rc > 0)
+				rc = DD_EINTERNAL;
+			dd_error_prefix(err, "matching %s in %s", keys[i].name, keys[i].eco);
+			goto done;
+		}
+		i = j;
+	}
+	/* merge per package: union-find over hits sharing an id or alias */
+	if (raw.n) {
+		if (!(parent = dd_calloc(raw.n, sizeof(size_t))) ||
+		    !(idx = dd_calloc(raw.n, sizeof(size_t)))) {
+			rc = dd_error_oom(err);
+			goto done;
+		}
+		for (size_t i = 0; i < raw.n; i++)
+			parent[i] = i;
+		/* hits of one package are not adjacent when rpm had two keys;
+		 * compare all pairs of the same package (hits per package are few) */
+		for (size_t i = 0; i < raw.n; i++)
+			for (size_t j = i + 1; j < raw.n; j++)
+				if (raw.v[i].pkg == raw.v[j].pkg && hits_share_id(&raw.v[i], &raw.v[j])) {
+					size_t a = uf_find(parent, i), b = uf_find(parent, j);
+					if (a != b)
+						parent[b] = a;
+				}
+		for (size_t i = 0; i < raw.n; i++) {
+			size_t root = uf_find(parent, i), n = 0;
+			if (root != i)
+				continue;
+			for (size_t j = i; j < raw.n; j++)
+				if (uf_find(parent, j) == root)
+					idx[n++] = j;
+			const dd_package *p = dd_inventory_package(inv, raw.v[i].pkg);
+			const char *mname = p->name, *mver = p->version;
+			if (p->type != DD_PKG_RPM && p->source_name)
+				mname = p->source_name;
+			if (p->type == DD_PKG_DEB && p->source_version)
+				mver = p->source_version;
+			if (grow((void **)&res->v, &res->cap, res->n, sizeof(dd_finding))) {
+				rc = dd_error_oom(err);
+				goto done;
+			}
+			dd_finding *f = &res->v[res->n++];
+			char fe[64];
+			if (make_finding(f, raw.v, idx, n, mname, mver,
+					 dd_match_ecosystem(fe, sizeof(fe), os, p->type),
+					 eco_of(p->type), base, p)) {
+				rc = dd_error_oom(err);
+				goto done;
+			}
+		}
+		qsort(res->v, res->n, sizeof(dd_finding), finding_order);
+	}
+	*out = res;
+	res = NULL;
+done:
+	for (size_t i = 0; i < raw.n; i++)
+		raw_release(&raw.v[i]);
+	free(raw.v);
+	free(keys);
+	free(members);
+	free((void *)versions);
+	free(idx);
+	free(parent);
+	dd_findings_free(res);
+	return rc;
+}
