@@ -3,7 +3,8 @@
 
     gen.py OUTDIR
 
-writes OUTDIR/<case>/, one complete OCI image layout per case of cases.tsv.
+writes OUTDIR/<case>/, one complete OCI image layout per case of cases.tsv
+(cases named da-* are `docker save` archives instead: OUTDIR/<case>/image.tar).
 Every layout is correct (digests, sizes, diff_ids, media types) except for
 the ONE defect its case is about, so an image reader that rejects a case
 rejects it for the intended reason.  `valid` is the control: no defect.
@@ -496,6 +497,79 @@ def c_bad_tar_checksum(d):
     image(d, [(gz(bytes(t)), LAYER_GZIP, sha256(bytes(t)))])
 
 
+# ---- docker-archive (`docker save`) cases: DIR/image.tar ------------------
+
+def docker_archive(d, members, manifest=None, layer_names=None, config_name=None):
+    """Write d/image.tar, a classic `docker save` archive of one image with
+    the base layer.  members: extra (TarInfo, bytes-or-None) appended to the
+    outer tar; manifest: replaces manifest.json; layer_names / config_name
+    override what manifest.json names."""
+    os.makedirs(d)
+    layer = make_tar(base_entries())
+    cfg = config_json([sha256(layer)])
+    cname = sha256(cfg)[7:] + ".json"
+    lname = sha256(layer)[7:] + "/layer.tar"
+    if manifest is None:
+        manifest = canon([{"Config": config_name or cname,
+                           "RepoTags": ["hostile:latest"],
+                           "Layers": layer_names or [lname]}])
+    outer = [(ti(sha256(layer)[7:] + "/", tarfile.DIRTYPE, mode=0o755), None),
+             (ti(lname), layer), (ti(cname), cfg)] + members + [(ti("manifest.json"), manifest)]
+    with open(os.path.join(d, "image.tar"), "wb") as f:
+        f.write(make_tar(outer))
+    return lname, cname
+
+
+def c_da_valid(d):
+    docker_archive(d, [])
+
+
+def c_da_symlink_layer(d):
+    # `docker save` stores a layer shared by two images once and links the
+    # other name to it: a relative symlink inside the archive is valid.
+    docker_archive(d, [(ti("shared/", tarfile.DIRTYPE, mode=0o755), None),
+                       (ti("shared/layer.tar", tarfile.SYMTYPE, mode=0o777,
+                           link="../" + sha256(make_tar(base_entries()))[7:] + "/layer.tar"), None)],
+                   layer_names=["shared/layer.tar"])
+
+
+def c_da_symlink_escape(d):
+    docker_archive(d, [(ti("evil/", tarfile.DIRTYPE, mode=0o755), None),
+                       (ti("evil/layer.tar", tarfile.SYMTYPE, mode=0o777,
+                           link="../../../../../../etc/passwd"), None)],
+                   layer_names=["evil/layer.tar"])
+
+
+def c_da_symlink_loop(d):
+    docker_archive(d, [(ti("loop-a.tar", tarfile.SYMTYPE, mode=0o777, link="loop-b.tar"), None),
+                       (ti("loop-b.tar", tarfile.SYMTYPE, mode=0o777, link="loop-a.tar"), None)],
+                   layer_names=["loop-a.tar"])
+
+
+def c_da_layer_traversal(d):
+    docker_archive(d, [], layer_names=["../../../../../../etc/passwd"])
+
+
+def c_da_config_traversal(d):
+    docker_archive(d, [], config_name="/etc/passwd")
+
+
+def c_da_config_digest_mismatch(d):
+    # The config member's name is a digest its content does not have.
+    fake = sha256(b"da-config")[7:] + ".json"
+    docker_archive(d, [(ti(fake), config_json([sha256(make_tar(base_entries()))]) + b" ")],
+                   config_name=fake)
+
+
+def c_da_manifest_too_big(d):
+    docker_archive(d, [], manifest=b"[" + b" " * (5 << 20) + b"]")
+
+
+def c_da_duplicate_member(d):
+    # manifest.json twice: which one a reader takes must not be a guess.
+    docker_archive(d, [(ti("manifest.json"), b"[]")])
+
+
 CASES = {
     "valid": c_valid,
     "path-traversal": c_path_traversal,
@@ -528,6 +602,15 @@ CASES = {
     "schema1": c_schema1,
     "bzip2-layer": c_bzip2_layer,
     "bad-tar-checksum": c_bad_tar_checksum,
+    "da-valid": c_da_valid,
+    "da-symlink-layer": c_da_symlink_layer,
+    "da-symlink-escape": c_da_symlink_escape,
+    "da-symlink-loop": c_da_symlink_loop,
+    "da-layer-traversal": c_da_layer_traversal,
+    "da-config-traversal": c_da_config_traversal,
+    "da-config-digest-mismatch": c_da_config_digest_mismatch,
+    "da-manifest-too-big": c_da_manifest_too_big,
+    "da-duplicate-member": c_da_duplicate_member,
 }
 
 

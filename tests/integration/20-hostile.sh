@@ -1,8 +1,8 @@
 #!/bin/bash
 # 20-hostile.sh - `drydock inspect` against the hostile-image corpus.
 #
-# tests/hostile/gen.py makes one OCI layout per case (only the case's defect
-# present); tests/hostile/cases.tsv says what must happen.  For every case:
+# tests/hostile/gen.py makes one OCI layout (or, for da-* cases, one
+# `docker save` archive) per case, only the case's defect present; tests/hostile/cases.tsv says what must happen.  For every case:
 # the exit status; for failures exactly one line on stderr, starting
 # "drydock: ", naming the image and containing the case's substring; for
 # successes a JSON document whose entry count matches the layer's tar; no
@@ -30,7 +30,10 @@ if command -v skopeo >/dev/null 2>&1; then
 	if skopeo copy -q "oci:$corpus/layer-digest-mismatch" "dir:$TMP/skopeo-bad" >/dev/null 2>&1
 	then fail "control: skopeo rejects layer-digest-mismatch" "it copied it"
 	else ok "control: skopeo rejects layer-digest-mismatch"; fi
-	rm -rf "$TMP/skopeo-valid" "$TMP/skopeo-bad"
+	if skopeo copy -q "docker-archive:$corpus/da-valid/image.tar" "dir:$TMP/skopeo-da" >/dev/null 2>"$TMP/sk.err"
+	then ok "control: skopeo copies the valid docker-archive"
+	else fail "control: skopeo copies the valid docker-archive" "$(tail -n 1 "$TMP/sk.err")"; fi
+	rm -rf "$TMP/skopeo-valid" "$TMP/skopeo-bad" "$TMP/skopeo-da"
 else
 	skip "control: skopeo" "skopeo not installed"
 fi
@@ -45,12 +48,20 @@ else fail "cases.tsv lists exactly the generated cases" \
 # Entries of layer 0 of a case, counted by Python's tarfile.
 tar_entries() {
 	python3 - "$1" <<'EOF'
-import json, sys, tarfile
+import json, posixpath, sys, tarfile
 d = sys.argv[1]
-idx = json.load(open(d + "/index.json"))
-man = json.load(open(d + "/blobs/sha256/" + idx["manifests"][0]["digest"][7:]))
-with tarfile.open(d + "/blobs/sha256/" + man["layers"][0]["digest"][7:]) as t:
-    print(sum(1 for _ in t))
+try:
+    idx = json.load(open(d + "/index.json"))
+    man = json.load(open(d + "/blobs/sha256/" + idx["manifests"][0]["digest"][7:]))
+    layer = tarfile.open(d + "/blobs/sha256/" + man["layers"][0]["digest"][7:])
+except FileNotFoundError:  # a docker-archive case
+    outer = tarfile.open(d + "/image.tar")
+    name = json.load(outer.extractfile("manifest.json"))[0]["Layers"][0]
+    m = outer.getmember(name)
+    while m.issym():
+        m = outer.getmember(posixpath.normpath(posixpath.join(posixpath.dirname(m.name), m.linkname)))
+    layer = tarfile.open(fileobj=outer.extractfile(m))
+print(sum(1 for _ in layer))
 EOF
 }
 
@@ -58,6 +69,7 @@ while IFS=$'\t' read -r name flags want sub; do
 	case "$name" in '#'* | '') continue ;; esac
 	[ "$flags" = - ] && flags=
 	img="oci:$corpus/$name"
+	[ -f "$corpus/$name/image.tar" ] && img="docker-archive:$corpus/$name/image.tar"
 	# shellcheck disable=SC2086 # flags are words
 	(cd "$TMP/cwd" && exec timeout 300 "$DRYDOCK" inspect --format json $flags "$img") \
 		>"$TMP/out" 2>"$TMP/err"
