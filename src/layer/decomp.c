@@ -424,11 +424,15 @@ static int step(dd_decomp *d, unsigned char *o, size_t *have, size_t cap, dd_err
 		st->next_out = o + *have;
 		st->avail_out = (uint32_t)(cap - *have);
 		r = isal_inflate(st);
+		if (r < 0)
+			return fail(d, err, 0, in_off(d), isal_why(r));
+		/* trust nothing: the decoder must stay inside what it was given */
+		if (st->avail_in > d->avail_in || st->avail_out > cap - *have ||
+		    st->next_in != d->next_in + (d->avail_in - st->avail_in))
+			return fail(d, err, 0, in_off(d), "inflate state out of bounds");
 		d->next_in += d->avail_in - st->avail_in;
 		d->avail_in = st->avail_in;
 		*have = cap - st->avail_out;
-		if (r < 0)
-			return fail(d, err, 0, in_off(d), isal_why(r));
 		d->member_end = st->block_state == ISAL_BLOCK_FINISH;
 	} else if (d->z) {
 		z_stream *z = d->z;
@@ -438,6 +442,8 @@ static int step(dd_decomp *d, unsigned char *o, size_t *have, size_t cap, dd_err
 		z->next_out = o + *have;
 		z->avail_out = (uInt)(cap - *have);
 		r = inflate(z, Z_NO_FLUSH);
+		if (z->avail_in > d->avail_in || z->avail_out > cap - *have)
+			return fail(d, err, 0, in_off(d), "inflate state out of bounds");
 		d->next_in += d->avail_in - z->avail_in;
 		d->avail_in = z->avail_in;
 		*have = cap - z->avail_out;
@@ -452,6 +458,8 @@ static int step(dd_decomp *d, unsigned char *o, size_t *have, size_t cap, dd_err
 		size_t r = ZSTD_decompressStream(d->zs, &ob, &ib);
 		if (ZSTD_isError(r))
 			return fail(d, err, 0, in_off(d), ZSTD_getErrorName(r));
+		if (ib.pos > d->avail_in || ob.pos > cap || ob.pos < *have)
+			return fail(d, err, 0, in_off(d), "zstd state out of bounds");
 		d->next_in += ib.pos;
 		d->avail_in -= ib.pos;
 		*have = ob.pos;
