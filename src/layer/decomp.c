@@ -424,8 +424,12 @@ static int step(dd_decomp *d, unsigned char *o, size_t *have, size_t cap, dd_err
 		st->next_out = o + *have;
 		st->avail_out = (uint32_t)(cap - *have);
 		r = isal_inflate(st);
-		if (r < 0)
-			return fail(d, err, 0, in_off(d), isal_why(r));
+		if (r < 0) {
+			unsigned long long off = in_off(d);
+			if (st->avail_in <= d->avail_in)
+				off += d->avail_in - st->avail_in;
+			return fail(d, err, 0, off, isal_why(r));
+		}
 		/* trust nothing: the decoder must stay inside what it was given */
 		if (st->avail_in > d->avail_in || st->avail_out > cap - *have ||
 		    st->next_in != d->next_in + (d->avail_in - st->avail_in))

@@ -311,6 +311,17 @@ static void test_truncation_and_corruption(void **state)
 	dd_buf_puts(&blob, "garbage!");
 	EXPECT_ERR(&blob, NULL, NULL, NULL, "corrupt gzip data");
 
+	/* fuzz finding: ISA-L reports garbage avail_in along with this error */
+	static const unsigned char bad_lookback[] = {
+		0x1f, 0x8b, 0x08, 0x00, 0xea, 0x29, 0x0b, 0x6b, 0x02, 0x7f, 0x72, 0x57, 0xd9, 0x8d, 0xde,
+		0xaf, 0xea, 0xfc, 0xe7, 0xc7, 0x0f, 0x78, 0xfe, 0x6b, 0x1e, 0x00, 0x28, 0x00, 0x00 };
+	dd_buf_reset(&blob);
+	dd_buf_append(&blob, bad_lookback, sizeof(bad_lookback));
+	EXPECT_ERR(&blob, NULL, NULL, NULL, "corrupt gzip data at compressed byte");
+	setenv("DRYDOCK_INFLATE", "zlib", 1);
+	EXPECT_ERR(&blob, NULL, NULL, NULL, "corrupt gzip data at compressed byte");
+	unsetenv("DRYDOCK_INFLATE");
+
 	/* truncated zstd */
 	dd_buf_reset(&blob);
 	zstd_frame(&blob, tar.data, tar.len);
