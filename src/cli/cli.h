@@ -107,5 +107,6 @@ int dd_cmd_sbom(int argc, char **argv, dd_error *err);
 int dd_cmd_resolve(int argc, char **argv, dd_error *err);
 int dd_cmd_version_cmp(int argc, char **argv, dd_error *err);
 int dd_cmd_db(int argc, char **argv, dd_error *err);
+int dd_cmd_scan(int argc, char **argv, dd_error *err);
 
 #endif

@@ -18,6 +18,7 @@ static const struct dd_cmd commands[] = {
 	{ "resolve", dd_cmd_resolve, "print the digest a registry reference points to" },
 	{ "version-cmp", dd_cmd_version_cmp, "compare two versions with an ecosystem's ordering" },
 	{ "db", dd_cmd_db, "import vulnerability feeds; show, export the vulnerability DB" },
+	{ "scan", dd_cmd_scan, "find known vulnerabilities in an image or SBOM (table, JSON, SARIF, CycloneDX, OpenVEX)" },
 	{ "help", cmd_help, "show help for drydock or one command" },
 	{ "version", cmd_version, "print drydock's version" },
 	{ NULL, NULL, NULL },
