@@ -29,7 +29,7 @@ vg "inspect of a missing image (error path)" inspect "oci:$TMP/nope"
 vg "version-cmp" version-cmp deb 1:2.0-1 2.0~rc1
 # Hostile images must fail cleanly too (error paths free what they took).
 if python3 "$DD_ROOT/tests/hostile/gen.py" "$TMP/hostile" >/dev/null 2>&1; then
-	for c in traversal gzip-truncated gzip-crc manifest-digest diffid-mismatch index-self; do
+	for c in path-traversal truncated-gzip gzip-bad-crc manifest-digest-mismatch diffid-mismatch index-cycle hardlink-missing; do
 		[ -d "$TMP/hostile/$c" ] && vg "hostile $c (error path)" inspect "oci:$TMP/hostile/$c"
 	done
 else
