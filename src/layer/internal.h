@@ -67,6 +67,7 @@ typedef struct dd_layer {
 struct dd_want {
 	const char *pattern; /* in the arena */
 	int glob;
+	size_t lit;          /* length of the literal prefix before any * ? [ */
 	dd_file_cb cb;
 	void *ctx;
 	size_t next_same;    /* next exact want with the same path + 1, 0: none */

@@ -125,6 +125,7 @@ int dd_walker_want(dd_walker *w, const char *pattern, dd_file_cb cb, void *ctx, 
 	if (!nw->pattern)
 		return dd_error_oom(err);
 	nw->glob = strpbrk(pattern, "*?[") != NULL;
+	nw->lit = strcspn(pattern, "*?[\\"); /* a backslash escapes in fnmatch */
 	nw->cb = cb;
 	nw->ctx = ctx;
 	nw->next_same = 0;
@@ -163,7 +164,8 @@ size_t dd_walker_match(const dd_walker *w, const char *path, size_t *idx, size_t
 	}
 	if (w->have_globs)
 		for (i = 0; i < w->nwants && n < cap; i++)
-			if (w->wants[i].glob && fnmatch(w->wants[i].pattern, path, FNM_PATHNAME) == 0)
+			if (w->wants[i].glob && strncmp(w->wants[i].pattern, path, w->wants[i].lit) == 0 &&
+			    fnmatch(w->wants[i].pattern, path, FNM_PATHNAME) == 0)
 				idx[n++] = i;
 	if (n > 1)
 		qsort(idx, n, sizeof(*idx), cmp_size);
