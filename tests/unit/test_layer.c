@@ -185,6 +185,16 @@ static void test_wants(void **state)
 	assert_int_equal(star.types[0], DD_FT_SYMLINK);
 	assert_string_equal(star.content[0], "");
 	dd_walker_free(w);
+
+	struct got pre = { 0 };
+	assert_int_equal(dd_walker_new(&w, NULL, &e), 0);
+	assert_int_equal(dd_walker_want(w, "usr/bin/t*l", collect, &pre, &e), 0);
+	assert_int_equal(dd_walker_want(w, "usr/b[i]n/tool?", collect, &pre, &e), 0);
+	assert_int_equal(walk1(w, 0, &blob, NULL, NULL, NULL, &e), 0);
+	assert_int_equal(pre.calls, 2);
+	assert_string_equal(pre.paths[0], "usr/bin/tool");
+	assert_string_equal(pre.paths[1], "usr/bin/tool2");
+	dd_walker_free(w);
 	dd_buf_release(&blob);
 }
 
