@@ -529,13 +529,18 @@ static int make_finding(dd_finding *f, raw_hit *raw, const size_t *idx, size_t n
 	for (size_t i = 0; i < k; i++)
 		if (u == 0 || strcmp(ids[u - 1], ids[i]) != 0)
 			ids[u++] = ids[i];
-	/* primary: the first CVE id, else the first id of the first hit */
-	const char *primary = raw[idx[0]].ids[0];
+	/* primary: the CVE when the group names exactly one (a DSA fixing one
+	 * CVE is reported as that CVE), else the first hit's own advisory id
+	 * (a DSA fixing five CVEs stays the DSA, the CVEs its aliases) */
+	const char *primary = raw[idx[0]].ids[0], *cve = NULL;
+	size_t ncve = 0;
 	for (size_t i = 0; i < u; i++)
 		if (strncmp(ids[i], "CVE-", 4) == 0) {
-			primary = ids[i];
-			break;
+			cve = ids[i];
+			ncve++;
 		}
+	if (ncve == 1)
+		primary = cve;
 	f->id = dd_strdup(primary);
 	if (u > 1 && !(f->aliases = dd_calloc(u - 1, sizeof(char *)))) {
 		free(ids);

@@ -1,0 +1,92 @@
+#!/bin/bash
+# drydock scan of the real alpine 3.10 and 3.11 images against the Alpine
+# secdb of their release (bundled copies in tests/data/match/feeds):
+#  - the findings equal the golden files (each checked by hand once);
+#  - independently, per package, the number of findings equals the number
+#    of distinct CVEs the secdb lists for its origin with a fixed version
+#    above the installed one (computed here with jq + drydock version-cmp apk);
+#  - "0" (not affected) secfixes never produce a finding;
+#  - an image whose release the DB lacks gets a loud warning, not a clean result.
+. "$DD_ROOT/tests/lib.sh"
+
+D="$DD_ROOT/tests/data/match"
+if ! command -v jq >/dev/null; then
+	skip "alpine scan" "jq missing (scripts/install-deps)"
+	exit 0
+fi
+DB="$TMP/db.sqlite"
+expect_exit 0 "import the bundled alpine secdb v3.10 and v3.11" \
+	"$DRYDOCK" db import --db "$DB" "$D/feeds/alpine-v3.10-main.json" "$D/feeds/alpine-v3.11-main.json"
+
+scan_one() { # scan_one NAME IMAGE FEED
+	local name=$1 img=$2 feed=$3
+	if ! "$DRYDOCK" scan --db "$DB" --format json "docker-archive:$img" >"$TMP/$name.json" 2>"$TMP/$name.err"; then
+		fail "$name: scan" "$(head -c 300 "$TMP/$name.err")"
+		return
+	fi
+	jq -r '.findings[] | [.package.name, .id, .package.version, .fixed_version, .status, .matched.ecosystem] | @tsv' \
+		"$TMP/$name.json" >"$TMP/$name.tsv"
+	if diff -u "$D/golden/$name.tsv" "$TMP/$name.tsv" >"$TMP/$name.diff"; then
+		ok "$name: findings equal the golden file ($(wc -l <"$TMP/$name.tsv") findings)"
+	else
+		fail "$name: findings equal the golden file" "$(head -c 600 "$TMP/$name.diff")"
+	fi
+	# Independent count: per package, secdb CVEs of its origin fixed above the installed version.
+	"$DRYDOCK" sbom --format json "docker-archive:$img" >"$TMP/$name.sbom.json" || { fail "$name: sbom"; return; }
+	jq -r '.packages[] | [.name, .version, .sourceName] | @tsv' "$TMP/$name.sbom.json" >"$TMP/$name.pkgs"
+	local bad="" n_total=0
+	while IFS=$'\t' read -r pkg ver origin; do
+		jq -r --arg o "$origin" '.packages[].pkg | select(.name == $o) | .secfixes | to_entries[]
+			| select(.key != "0") | .key as $k | .value[] | "\($k) \(. | split(" ")[0])"' "$feed" >"$TMP/fixes"
+		local want=0
+		if [ -s "$TMP/fixes" ]; then
+			want=$(while read -r fixv cve; do echo "$ver $fixv"; done <"$TMP/fixes" |
+				"$DRYDOCK" version-cmp apk - | paste - "$TMP/fixes" |
+				awk '$1 == "<" { print $3 }' | sort -u | wc -l)
+		fi
+		local got
+		got=$(jq --arg p "$pkg" '[.findings[] | select(.package.name == $p)] | length' "$TMP/$name.json")
+		n_total=$((n_total + want))
+		[ "$want" = "$got" ] || bad="$bad $pkg(want $want got $got)"
+	done <"$TMP/$name.pkgs"
+	if [ -z "$bad" ] && [ "$n_total" -gt 0 ]; then
+		ok "$name: per-package finding counts equal the secdb's ($n_total in all)"
+	else
+		fail "$name: per-package finding counts equal the secdb's" "${bad:-no findings expected at all?}"
+	fi
+	# secdb "0" = not affected: none of those CVEs may appear for that origin
+	local zero
+	zero=$(jq -r '.packages[].pkg | select(.secfixes["0"]) | .name as $n | .secfixes["0"][] | "\($n) \(.)"' "$feed" |
+		while read -r o cve; do
+			jq -r --arg o "$o" --arg c "$cve" '.findings[] | select(.package.source_name == $o and .id == $c) | .id' "$TMP/$name.json"
+		done)
+	check "$name: secdb \"0\" entries never become findings" test -z "$zero"
+}
+
+scan_one alpine-310 "$DD_ROOT/tests/data/image/alpine-310.tar.gz" "$D/feeds/alpine-v3.10-main.json"
+scan_one alpine-311 "$D/alpine-311.tar.gz" "$D/feeds/alpine-v3.11-main.json"
+
+# Every finding names its layer and whether it came from the base (unknown here).
+check "alpine-310: findings carry layer diffIDs and from_base null" \
+	jq -e '[.findings[] | select(.package.layer.diffID == null or .from_base != null)] | length == 0' "$TMP/alpine-310.json"
+check "alpine-310: JSON summary counts the findings" \
+	jq -e '.summary.findings == (.findings | length) and .summary.fixable == 20 and .summary.packages_unchecked == 0' "$TMP/alpine-310.json"
+check "alpine-310: remediation upgrades openssl packages to 1.1.1k-r0" \
+	jq -e '[.remediation.upgrades[] | select(.package == "libssl1.1" and .upgrade_to == "1.1.1k-r0")] | length == 1' "$TMP/alpine-310.json"
+
+# --base: the image itself as its own base -> every finding from_base true.
+"$DRYDOCK" scan --db "$DB" --format json --base "docker-archive:$DD_ROOT/tests/data/image/alpine-310.tar.gz" \
+	"docker-archive:$DD_ROOT/tests/data/image/alpine-310.tar.gz" >"$TMP/base.json" 2>"$TMP/base.err"
+check "--base: findings of base layers are from_base true, remediation says a newer base is needed" \
+	jq -e '([.findings[] | select(.from_base != true)] | length == 0) and .remediation.base_image.newer_base_image_needed == true and .image.base.layers == 1' "$TMP/base.json"
+
+# A DB without the image's release: loud warning, packages counted as unchecked.
+DB2="$TMP/db2.sqlite"
+"$DRYDOCK" db import --db "$DB2" "$D/feeds/alpine-v3.11-main.json" >/dev/null 2>&1
+"$DRYDOCK" scan --db "$DB2" "docker-archive:$DD_ROOT/tests/data/image/alpine-310.tar.gz" >"$TMP/nodata.out" 2>"$TMP/nodata.err"
+if grep -q "no data for alpine 3.10.4 (Alpine:v3.10): 14 apk packages were NOT checked" "$TMP/nodata.err" &&
+	grep -q "14 packages were NOT checked" "$TMP/nodata.out"; then
+	ok "release missing from the DB: warning names the OS and the 14 unchecked packages"
+else
+	fail "release missing from the DB: loud warning" "$(cat "$TMP/nodata.err" "$TMP/nodata.out" | head -c 400)"
+fi
