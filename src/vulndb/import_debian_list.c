@@ -375,6 +375,8 @@ int dd_vimport_debian_list(dd_vimport *im, const char *file, const char *data, s
 		if (skipping || !in_rec)
 			continue;
 		trim(&l);
+		if (l.n == 0)
+			continue;
 		if (l.p[0] == '{') {
 			struct span a = { l.p + 1, l.n - 1 };
 			if (a.n && a.p[a.n - 1] == '}')

@@ -957,7 +957,7 @@ int dd_vulndb_lookup(dd_vulndb *db, const char *ecosystem, const char *package,
 		m.n_versions = n_versions;
 		m.versions = b.strs;
 		m.n_aliases = n_aliases;
-		m.aliases = b.strs + n_versions;
+		m.aliases = b.strs ? b.strs + n_versions : NULL;
 		m.n_severities = b.n_sevs;
 		m.severities = b.sevs;
 		if ((rc = cb(&m, ctx, err)))

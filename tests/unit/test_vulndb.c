@@ -619,6 +619,10 @@ static void test_malformed_records(void **state)
 	assert_int_equal(st.skipped, 4);
 	assert_int_equal(count(db, "SELECT count(*) FROM affected WHERE package='d' AND "
 				   "urgency='high**' AND ecosystem='Debian:12'"), 1);
+	/* Found by fuzz_debian_tracker: a blank-but-indented line in a record. */
+	assert_int_equal(import_text(db, "l", "CVE-2020-0002 (x)\n    \n\t- e 1.0\n", 0, &st,
+				     &e), 0);
+	assert_int_equal(st.affected, 1);
 	dd_vulndb_close(db);
 	unlink(dbpath);
 }
