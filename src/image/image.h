@@ -3,12 +3,16 @@
  *
  * References (what skopeo/podman users type):
  *   oci:PATH[:TAG|@DIGEST]   OCI image layout directory
- *   docker-archive:PATH      `docker save` tar (classic or OCI-in-docker
+ *   docker-archive:PATH[:NAME:TAG|:@N]
+ *                            `docker save` tar (classic or OCI-in-docker
  *                            layout), optionally gzip-wrapped
  *   rootfs:PATH              a plain unpacked root filesystem
  * Opening reads and verifies the metadata only (index, manifest, config:
  * each checked against its digest, each JSON document at most 4 MiB);
- * layers are read by dd_image_walk(), once each, streaming.
+ * layers are read by dd_image_walk(), once each, streaming.  An archive has
+ * no manifest blob: its manifest is the Docker v2 schema 2 document skopeo
+ * synthesises (layer digest = diff_id, size = uncompressed size), so digests
+ * agree with `skopeo inspect` (docs/images.md).
  *
  * Memory: dd_image_open() allocates the image; dd_image_free() releases it
  * and everything the accessors returned (all returned pointers are borrowed).
@@ -46,10 +50,12 @@ void dd_platform_format(const dd_platform *p, char *buf, size_t n);
 int dd_platform_match(const dd_platform *have, const dd_platform *want);
 
 typedef struct dd_layer_desc {
-	dd_digest digest;      /* blob digest, from the manifest */
+	dd_digest digest;      /* blob digest, from the manifest (docker-archive:
+				  the diff_id, as skopeo reports) */
 	dd_digest diff_id;     /* from config rootfs.diff_ids */
 	char *media_type;      /* as the manifest says */
-	uint64_t size;         /* compressed size, from the manifest */
+	uint64_t size;         /* blob size, from the manifest (docker-archive:
+				  the uncompressed size, as skopeo reports) */
 	dd_layer_stats stats;  /* measured by dd_image_walk() */
 	int walked;            /* stats are valid */
 	const char *created_by;/* the config history entry that made this layer,
