@@ -8,6 +8,7 @@
 #  - "0" (not affected) secfixes never produce a finding;
 #  - an image whose release the DB lacks gets a loud warning, not a clean result.
 . "$DD_ROOT/tests/lib.sh"
+jqe() { jq -e "$@" >/dev/null; }
 
 D="$DD_ROOT/tests/data/match"
 if ! command -v jq >/dev/null; then
@@ -68,17 +69,17 @@ scan_one alpine-311 "$D/alpine-311.tar.gz" "$D/feeds/alpine-v3.11-main.json"
 
 # Every finding names its layer and whether it came from the base (unknown here).
 check "alpine-310: findings carry layer diffIDs and from_base null" \
-	jq -e '[.findings[] | select(.package.layer.diffID == null or .from_base != null)] | length == 0' "$TMP/alpine-310.json"
+	jqe '[.findings[] | select(.package.layer.diffID == null or .from_base != null)] | length == 0' "$TMP/alpine-310.json"
 check "alpine-310: JSON summary counts the findings" \
-	jq -e '.summary.findings == (.findings | length) and .summary.fixable == 20 and .summary.packages_unchecked == 0' "$TMP/alpine-310.json"
+	jqe '.summary.findings == (.findings | length) and .summary.fixable == 20 and .summary.packages_unchecked == 0' "$TMP/alpine-310.json"
 check "alpine-310: remediation upgrades openssl packages to 1.1.1k-r0" \
-	jq -e '[.remediation.upgrades[] | select(.package == "libssl1.1" and .upgrade_to == "1.1.1k-r0")] | length == 1' "$TMP/alpine-310.json"
+	jqe '[.remediation.upgrades[] | select(.package == "libssl1.1" and .upgrade_to == "1.1.1k-r0")] | length == 1' "$TMP/alpine-310.json"
 
 # --base: the image itself as its own base -> every finding from_base true.
 "$DRYDOCK" scan --db "$DB" --format json --base "docker-archive:$DD_ROOT/tests/data/image/alpine-310.tar.gz" \
 	"docker-archive:$DD_ROOT/tests/data/image/alpine-310.tar.gz" >"$TMP/base.json" 2>"$TMP/base.err"
 check "--base: findings of base layers are from_base true, remediation says a newer base is needed" \
-	jq -e '([.findings[] | select(.from_base != true)] | length == 0) and .remediation.base_image.newer_base_image_needed == true and .image.base.layers == 1' "$TMP/base.json"
+	jqe '([.findings[] | select(.from_base != true)] | length == 0) and .remediation.base_image.newer_base_image_needed == true and .image.base.layers == 1' "$TMP/base.json"
 
 # A DB without the image's release: loud warning, packages counted as unchecked.
 DB2="$TMP/db2.sqlite"
