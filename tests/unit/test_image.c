@@ -749,7 +749,24 @@ static void test_oci_hostile_blobs(void **state)
 		free(junk);
 	}
 	dd_image *img = open_ok(ref, NULL);
-	/* a layer blob that changed after open: the walk catches it */
+	/* a layer blob with other bytes of the same size: digest mismatch */
+	snprintf(path, sizeof(path), "%s", P("B1/blobs/sha256/%s", dd_digest_hex(&a.layer)));
+	{
+		dd_walker *w = NULL;
+		dd_error e = DD_ERROR_INIT;
+		char buf[65536];
+		FILE *f = fopen(path, "rb");
+		size_t n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		buf[n / 2] ^= 0x55; /* inside the deflate stream */
+		wfile(path, buf, n);
+		assert_int_equal(dd_walker_new(&w, NULL, &e), 0);
+		assert_int_equal(dd_image_walk(img, w, &e), DD_EINPUT);
+		if (!strstr(e.msg, a.layer.s))
+			fail_msg("%s", e.msg);
+		dd_walker_free(w);
+	}
+	/* a layer blob that changed size after open: the walk catches it */
 	snprintf(path, sizeof(path), "%s", P("B1/blobs/sha256/%s", dd_digest_hex(&a.layer)));
 	{
 		dd_walker *w = NULL;
@@ -1038,6 +1055,38 @@ static void test_archive_duplicate_and_symlinked_layers(void **state)
 	free_arch(&A);
 }
 
+/* Layer content that does not match the config's diff_id is caught by the
+ * walk (opening reads metadata only). */
+static void test_archive_tampered_layer(void **state)
+{
+	(void)state;
+	struct arch A;
+	char cfgname[128], ref[1200], mj[2048];
+	make_classic(&A, 0);
+	snprintf(cfgname, sizeof(cfgname), "%s.json", dd_digest_hex(&A.c));
+	snprintf(mj, sizeof(mj), "[{\"Config\":\"%s\",\"Layers\":[\"a/layer.tar\",\"b/layer.tar\"]}]", cfgname);
+	char *p = memmem(A.l2.data, A.l2.len, "new\n", 4);
+	assert_non_null(p);
+	p[0] = 'N'; /* same size, other bytes */
+	struct amem m[] = { { "a/layer.tar", &A.l1, NULL, NULL }, { "b/layer.tar", &A.l2, NULL, NULL },
+			    { cfgname, &A.cfg, NULL, NULL }, { "manifest.json", NULL, mj, NULL } };
+	tar_file(P("tampered.tar"), m, 4, 0);
+	snprintf(ref, sizeof(ref), "docker-archive:%s", P("tampered.tar"));
+	dd_image *img = open_ok(ref, NULL);
+	dd_walker *w = NULL;
+	dd_error e = DD_ERROR_INIT;
+	assert_int_equal(dd_walker_new(&w, NULL, &e), 0);
+	assert_int_equal(dd_image_walk(img, w, &e), DD_EINPUT);
+	assert_non_null(strstr(e.msg, "image docker-archive:"));
+	assert_non_null(strstr(e.msg, A.d2.s));
+	assert_non_null(strstr(e.msg, "mismatch"));
+	assert_true(dd_image_layer(img, 0)->walked);
+	assert_false(dd_image_layer(img, 1)->walked);
+	dd_walker_free(w);
+	dd_image_free(img);
+	free_arch(&A);
+}
+
 static void test_archive_hostile(void **state)
 {
 	(void)state;
@@ -1266,6 +1315,7 @@ int main(void)
 		cmocka_unit_test(test_archive_oci_layout_gzip_layers),
 		cmocka_unit_test(test_archive_zstd_layer),
 		cmocka_unit_test(test_archive_duplicate_and_symlinked_layers),
+		cmocka_unit_test(test_archive_tampered_layer),
 		cmocka_unit_test(test_archive_hostile),
 		cmocka_unit_test(test_rootfs),
 		cmocka_unit_test(test_real_alpine_310),
