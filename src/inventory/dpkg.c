@@ -138,6 +138,10 @@ static int finish_stanza(dd_pkglist *out, stanza *st, const char *name, int stat
 		why = "no Status field";
 	}
 	int installed = !state || (staten == 9 && memcmp(state, "installed", 9) == 0);
+	/* "not-installed" (purged, only selection state left): dpkg-query does
+	 * not list it either. */
+	if (!why && staten == 13 && memcmp(state, "not-installed", 13) == 0)
+		return 0;
 	if (!why && installed && !st->have[F_VERSION])
 		why = "installed package without Version";
 	if (!why && st->have[F_VERSION] && !valid_version(st->v[F_VERSION], st->n[F_VERSION]))

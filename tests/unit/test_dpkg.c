@@ -135,8 +135,13 @@ static void test_fields_and_continuations(void **state)
 		"Package: oldpkg\n"
 		"Status: deinstall ok config-files\n"
 		"Version: 1:1.0-1\n"
+		"Architecture: all\n"
+		"\n"
+		"Package: purged\n"
+		"Status: purge ok not-installed\n"
 		"Architecture: all\n";
 	assert_int_equal(parse(t, &l, &w, 0), 3);
+	assert_null(find(&l, "purged", NULL));
 	assert_int_equal(w.n, 0);
 	const dd_package *a = find(&l, "libc6", "amd64");
 	assert_string_equal(a->source_name, "glibc");
