@@ -95,7 +95,7 @@ int dd_vimport_is_debian_list(const char *data, size_t len)
 
 struct rec {
 	char id[64];
-	char published[16];
+	char published[24];
 	dd_buf summary;
 	dd_buf aliases; /* space-separated */
 	int64_t adv;

@@ -183,7 +183,7 @@ static int migrate(dd_vulndb *db, dd_error *err)
 {
 	size_t n;
 	const struct dd_vulndb_migration *m = dd_vulndb_migrations(&n);
-	int have, rc;
+	int have = 0, rc;
 
 	if ((rc = exec(db, "BEGIN IMMEDIATE", err)))
 		return rc;
@@ -924,7 +924,7 @@ int dd_vulndb_lookup(dd_vulndb *db, const char *ecosystem, const char *package,
 	bind_text(q, 2, package);
 	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
 		dd_vuln_match m;
-		size_t n_versions, n_aliases;
+		size_t n_versions = 0, n_aliases = 0;
 		int64_t aff = sqlite3_column_int64(q, 0), adv = sqlite3_column_int64(q, 1);
 
 		memset(&m, 0, sizeof(m));
