@@ -309,19 +309,54 @@ void dd_catalog_report(const dd_catfile *f, dd_inventory *inv)
 	}
 }
 
-static int same(const char *a, const char *b)
+/* NULL sorts before every string (and differs from ""). */
+static int nullcmp(const char *a, const char *b)
 {
-	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+	if (!a || !b)
+		return (a != NULL) - (b != NULL);
+	return strcmp(a, b);
 }
 
-static int list_has(const dd_pkglist *l, const dd_package *p)
+/* Identity of a package for provenance: type, name, version, arch, state. */
+static int pkgkey_cmp(const dd_package *a, const dd_package *b)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		const dd_package *q = &l->v[i];
-		if (q->type == p->type && same(q->name, p->name) && same(q->version, p->version) &&
-		    same(q->arch, p->arch) && same(q->status, p->status))
-			return 1;
+	int c;
+	if (a->type != b->type)
+		return a->type < b->type ? -1 : 1;
+	if ((c = nullcmp(a->name, b->name)) || (c = nullcmp(a->version, b->version)) ||
+	    (c = nullcmp(a->arch, b->arch)))
+		return c;
+	return nullcmp(a->status, b->status);
+}
+
+static int pkgptr_cmp(const void *a, const void *b)
+{
+	return pkgkey_cmp(*(const dd_package *const *)a, *(const dd_package *const *)b);
+}
+
+/* A sorted index of one copy's packages, built on first use, so provenance
+ * costs O(P log N) per layer even for hostile images with many layers of
+ * large databases.  v == NULL after building means "no memory: scan". */
+typedef struct pkgindex {
+	const dd_package **v;
+	int built;
+} pkgindex;
+
+static int list_has(pkgindex *ix, const dd_pkglist *l, const dd_package *p)
+{
+	if (!ix->built) {
+		ix->built = 1;
+		if (l->n && (ix->v = dd_calloc(l->n, sizeof(*ix->v)))) {
+			for (size_t i = 0; i < l->n; i++)
+				ix->v[i] = &l->v[i];
+			qsort(ix->v, l->n, sizeof(*ix->v), pkgptr_cmp);
+		}
 	}
+	if (ix->v)
+		return bsearch(&p, ix->v, l->n, sizeof(*ix->v), pkgptr_cmp) != NULL;
+	for (size_t i = 0; i < l->n; i++)
+		if (pkgkey_cmp(&l->v[i], p) == 0)
+			return 1;
 	return 0;
 }
 
@@ -329,19 +364,30 @@ void dd_catalog_provenance(dd_pkglist *pkgs, size_t from, const dd_catalog *cat,
 			   const dd_catfile *vis,
 			   const dd_pkglist *(*list_of)(const void *result))
 {
+	size_t depth = 0;
+	pkgindex scan = { NULL, 1 }, *ix; /* scan: no memory for indexes */
+
+	for (const dd_catfile *g = dd_catalog_prev(cat, vis); g; g = dd_catalog_prev(cat, g))
+		depth++;
+	ix = depth ? dd_calloc(depth, sizeof(*ix)) : NULL;
 	for (size_t i = from; i < pkgs->n; i++) {
 		dd_package *p = &pkgs->v[i];
 		const dd_catfile *at = vis;
+		size_t k = 0;
 		for (const dd_catfile *g = dd_catalog_prev(cat, vis); g;
-		     g = dd_catalog_prev(cat, g)) {
+		     g = dd_catalog_prev(cat, g), k++) {
 			const dd_pkglist *l = list_of(g->result);
-			if (!l || !list_has(l, p))
+			pkgindex *x = ix ? &ix[k] : &scan;
+			if (!l || !list_has(x, l, p))
 				break;
 			at = g;
 		}
 		p->layer = at->layer;
 		p->diff_id = at->diff_id;
 	}
+	for (size_t k = 0; ix && k < depth; k++)
+		free(ix[k].v);
+	free(ix);
 }
 
 /* ---- rpm ---- */
