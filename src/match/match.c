@@ -502,10 +502,75 @@ static int status_rank(const char *s)
 	return 99;
 }
 
+/* CVSS ratings of the same vulnerability from other sources: advisories
+ * whose id, or one of whose aliases, is the finding's id or an alias
+ * (docs/matching.md: "the highest CVSS v3/v4 base score among sources"). */
+static const char ENRICH_SQL[] =
+	"SELECT COALESCE(s.source, src.name), s.type, s.vector, s.score, src.name "
+	"FROM severities s JOIN advisories a ON a.pk = s.advisory_id "
+	"JOIN sources src ON src.id = a.source_id "
+	"WHERE s.type IN ('CVSS_V2','CVSS_V3','CVSS_V4') AND s.affected_id IS NULL AND "
+	"(a.id = ?1 OR a.pk IN (SELECT advisory_id FROM aliases WHERE alias = ?1))";
+
+static int cvss_add(dd_finding *f, const char *source, const char *type, const char *vector,
+		    double score, int has_score)
+{
+	dd_cvss *nv;
+	for (size_t q = 0; q < f->n_cvss; q++)
+		if (strcmp(f->cvss[q].type, type) == 0 &&
+		    (f->cvss[q].vector && vector ? strcmp(f->cvss[q].vector, vector) == 0
+						 : f->cvss[q].score == score))
+			return 0;
+	if (f->n_cvss >= 64)
+		return 0;
+	if (!(nv = realloc(f->cvss, (f->n_cvss + 1) * sizeof(*nv))))
+		return -1;
+	f->cvss = nv;
+	nv = &f->cvss[f->n_cvss];
+	memset(nv, 0, sizeof(*nv));
+	nv->source = dd_strdup(source);
+	nv->type = dd_strdup(type);
+	nv->vector = dd_strdup(vector);
+	nv->score = score;
+	nv->has_score = has_score;
+	f->n_cvss++;
+	return nv->type ? 0 : -1;
+}
+
+static int enrich_one(sqlite3_stmt *st, dd_finding *f, const char *id)
+{
+	int rc;
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *src = (const char *)sqlite3_column_text(st, 0);
+		const char *type = (const char *)sqlite3_column_text(st, 1);
+		const char *vec = (const char *)sqlite3_column_text(st, 2);
+		int has = sqlite3_column_type(st, 3) != SQLITE_NULL;
+		if (type && cvss_add(f, src, type, vec, has ? sqlite3_column_double(st, 3) : 0, has))
+			return -1;
+	}
+	return rc == SQLITE_DONE ? 0 : 1;
+}
+
+static int enrich(sqlite3_stmt *st, dd_finding *f)
+{
+	if (!st)
+		return 0;
+	if (enrich_one(st, f, f->id) < 0)
+		return -1;
+	for (size_t i = 0; i < f->n_aliases; i++)
+		if (enrich_one(st, f, f->aliases[i]) < 0)
+			return -1;
+	sqlite3_reset(st);
+	return 0;
+}
+
 /* Build one finding from the raw hits idx[0..n) (same package). */
 static int make_finding(dd_finding *f, raw_hit *raw, const size_t *idx, size_t n,
 			const char *name, const char *version, const char *eco_name,
-			enum dd_ecosystem eco, long base_layers, const dd_package *p)
+			enum dd_ecosystem eco, long base_layers, const dd_package *p,
+			sqlite3_stmt *enrich_st)
 {
 	size_t nids = 0, k = 0;
 	char **ids;
@@ -604,6 +669,8 @@ static int make_finding(dd_finding *f, raw_hit *raw, const size_t *idx, size_t n
 		}
 		h->n_cvss = 0;
 	}
+	if (enrich(enrich_st, f))
+		return -1;
 	double score = best_score(f);
 	char sbuf[160];
 	if (rated) {
@@ -696,6 +763,7 @@ int dd_match_inventory(dd_findings **out, const dd_inventory *inv, dd_vulndb *db
 	int rc = 0;
 	long base = o ? o->base_layers : -1;
 	const dd_os *os = dd_inventory_os(inv);
+	sqlite3_stmt *enrich_st = NULL;
 
 	*out = NULL;
 	if (!(res = dd_calloc(1, sizeof(*res))))
@@ -820,6 +888,10 @@ int dd_match_inventory(dd_findings **out, const dd_inventory *inv, dd_vulndb *db
 		}
 		for (size_t i = 0; i < raw.n; i++)
 			parent[i] = i;
+		/* optional: without it findings keep their own feed's ratings */
+		if (sqlite3_prepare_v2(dd_vulndb_sqlite(db), ENRICH_SQL, -1, &enrich_st, NULL) !=
+		    SQLITE_OK)
+			enrich_st = NULL;
 		/* hits of one package are not adjacent when rpm had two keys;
 		 * compare all pairs of the same package (hits per package are few) */
 		for (size_t i = 0; i < raw.n; i++)
@@ -850,7 +922,7 @@ int dd_match_inventory(dd_findings **out, const dd_inventory *inv, dd_vulndb *db
 			char fe[64];
 			if (make_finding(f, raw.v, idx, n, mname, mver,
 					 dd_match_ecosystem(fe, sizeof(fe), os, p->type),
-					 eco_of(p->type), base, p)) {
+					 eco_of(p->type), base, p, enrich_st)) {
 				rc = dd_error_oom(err);
 				goto done;
 			}
@@ -860,6 +932,7 @@ int dd_match_inventory(dd_findings **out, const dd_inventory *inv, dd_vulndb *db
 	*out = res;
 	res = NULL;
 done:
+	sqlite3_finalize(enrich_st);
 	for (size_t i = 0; i < raw.n; i++)
 		raw_release(&raw.v[i]);
 	free(raw.v);
