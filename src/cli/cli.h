@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "image/image.h"
+#include "registry/registry.h"
 #include "util/error.h"
 
 enum dd_opt_kind {
@@ -53,24 +54,9 @@ int dd_opts_parse(const struct dd_cmdspec *spec, int argc, char **argv, int *npo
 		  dd_error *err);
 void dd_opts_help(const struct dd_cmdspec *spec, FILE *out);
 
-/* Options every image-reading command takes (platform and limits). */
-struct dd_image_cli {
-	const char *platform;
-	uint64_t max_total, max_entries, max_file;
-};
-#define DD_IMAGE_CLI_OPTS(s)                                                                     \
-	{ "platform", 0, DD_OPT_STR, &(s).platform, "OS/ARCH[/VARIANT]",                          \
-	  "choose this platform from a multi-platform index (default: the host's)" },             \
-	{ "max-image-size", 0, DD_OPT_SIZE, &(s).max_total, "SIZE",                               \
-	  "refuse images whose layers uncompress to more than SIZE (default 64G)" },              \
-	{ "max-entries", 0, DD_OPT_UINT, &(s).max_entries, "N",                                   \
-	  "refuse images with more than N tar entries in all (default 4000000)" },                \
-	{ "max-file-size", 0, DD_OPT_SIZE, &(s).max_file, "SIZE",                                 \
-	  "refuse any single file larger than SIZE (default 16G)" }
-void dd_image_cli_apply(const struct dd_image_cli *c, dd_image_opts *o);
+
 
 /* Registry options (registry references, resolve, copy). */
-#include "registry/registry.h"
 struct dd_registry_cli {
 	const char *tls_verify, *ca_file, *cert_dir, *username;
 	int password_stdin;
@@ -86,6 +72,27 @@ struct dd_registry_cli {
 	  "read the registry password from standard input" }
 int dd_registry_cli_apply(struct dd_registry_cli *c, dd_registry_opts *o, dd_error *err);
 void dd_registry_cli_release(struct dd_registry_cli *c);
+
+/* Options every image-reading command takes: platform, limits, and the
+ * registry options (images may live in a registry). */
+struct dd_image_cli {
+	const char *platform;
+	uint64_t max_total, max_entries, max_file;
+	struct dd_registry_cli reg;
+	dd_registry_opts ropts;
+};
+#define DD_IMAGE_CLI_OPTS(s)                                                                     \
+	{ "platform", 0, DD_OPT_STR, &(s).platform, "OS/ARCH[/VARIANT]",                          \
+	  "choose this platform from a multi-platform index (default: the host's)" },             \
+	{ "max-image-size", 0, DD_OPT_SIZE, &(s).max_total, "SIZE",                               \
+	  "refuse images whose layers uncompress to more than SIZE (default 64G)" },              \
+	{ "max-entries", 0, DD_OPT_UINT, &(s).max_entries, "N",                                   \
+	  "refuse images with more than N tar entries in all (default 4000000)" },                \
+	{ "max-file-size", 0, DD_OPT_SIZE, &(s).max_file, "SIZE",                                 \
+	  "refuse any single file larger than SIZE (default 16G)" },                              \
+	DD_REGISTRY_CLI_OPTS((s).reg)
+/* Fill o from the parsed options (reads --password-stdin). */
+int dd_image_cli_apply(struct dd_image_cli *c, dd_image_opts *o, dd_error *err);
 
 /* Open the output named by -o (atomically replaced on success) or stdout. */
 typedef struct dd_output {

@@ -82,16 +82,6 @@ done:
 	return out;
 }
 
-static const char *transport_name(enum dd_transport t)
-{
-	switch (t) {
-	case DD_TRANSPORT_OCI: return "oci";
-	case DD_TRANSPORT_DOCKER_ARCHIVE: return "docker-archive";
-	case DD_TRANSPORT_ROOTFS: return "rootfs";
-	}
-	return "unknown";
-}
-
 static json_t *inspect_json(const dd_image *img)
 {
 	json_t *root = json_object(), *layers = json_array(), *plat = json_object(), *man;
@@ -101,7 +91,7 @@ static json_t *inspect_json(const dd_image *img)
 	const dd_buf *raw = dd_image_manifest_raw(img);
 
 	json_object_set_new(root, "reference", json_string(dd_image_ref(img)));
-	json_object_set_new(root, "transport", json_string(transport_name(dd_image_transport(img))));
+	json_object_set_new(root, "transport", json_string(dd_transport_name(dd_image_transport(img))));
 	if (dd_digest_is_set(dd_image_index_digest(img)))
 		json_object_set_new(root, "indexDigest", json_string(dd_image_index_digest(img)->s));
 	if (dd_digest_is_set(dd_image_manifest_digest(img))) {
@@ -261,7 +251,8 @@ int dd_cmd_inspect(int argc, char **argv, dd_error *err)
 	json = o.format && strcmp(o.format, "json") == 0;
 
 	dd_image_opts_init(&io);
-	dd_image_cli_apply(&o.img, &io);
+	if ((rc = dd_image_cli_apply(&o.img, &io, err)))
+		goto done;
 	if ((rc = dd_image_open(&img, argv[1], &io, err)))
 		goto done;
 	if ((rc = dd_walker_new(&w, &io.limits, err)))

@@ -158,8 +158,12 @@ void dd_opts_help(const struct dd_cmdspec *spec, FILE *out)
 	fprintf(out, "  %-30s %s\n", "-h, --help", "show this help");
 }
 
-void dd_image_cli_apply(const struct dd_image_cli *c, dd_image_opts *o)
+int dd_image_cli_apply(struct dd_image_cli *c, dd_image_opts *o, dd_error *err)
 {
+	int rc = dd_registry_cli_apply(&c->reg, &c->ropts, err);
+	if (rc)
+		return rc;
+	o->registry = &c->ropts;
 	o->platform = c->platform;
 	if (c->max_total)
 		o->limits.max_total_bytes = c->max_total;
@@ -167,6 +171,7 @@ void dd_image_cli_apply(const struct dd_image_cli *c, dd_image_opts *o)
 		o->limits.max_entries = c->max_entries;
 	if (c->max_file)
 		o->limits.max_file_bytes = c->max_file;
+	return 0;
 }
 
 int dd_output_open(dd_output *o, const char *path, dd_error *err)

@@ -310,7 +310,8 @@ int dd_cmd_sbom(int argc, char **argv, dd_error *err)
 		return rc;
 
 	dd_image_opts_init(&io);
-	dd_image_cli_apply(&o.img, &io);
+	if ((rc = dd_image_cli_apply(&o.img, &io, err)))
+		goto done;
 	if ((rc = dd_image_open(&img, argv[1], &io, err)))
 		goto done;
 	if ((rc = dd_inventory_collect_ex(&inv, img, &io.limits, err))) {

@@ -304,7 +304,8 @@ int dd_cmd_scan(int argc, char **argv, dd_error *err)
 		goto done;
 	}
 	dd_image_opts_init(&io);
-	dd_image_cli_apply(&o.img, &io);
+	if ((rc = dd_image_cli_apply(&o.img, &io, err)))
+		goto done;
 	if (o.sbom) {
 		if ((rc = read_file(o.sbom, &data, &len, err)) ||
 		    (rc = dd_sbom_read(&inv, data, len, o.sbom, err)))

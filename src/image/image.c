@@ -7,7 +7,19 @@
 #include <unistd.h>
 
 #include "util/log.h"
+#include "registry/registry.h"
 #include "util/banned.h"
+
+const char *dd_transport_name(enum dd_transport t)
+{
+	switch (t) {
+	case DD_TRANSPORT_OCI: return "oci";
+	case DD_TRANSPORT_DOCKER_ARCHIVE: return "docker-archive";
+	case DD_TRANSPORT_ROOTFS: return "rootfs";
+	case DD_TRANSPORT_REGISTRY: return "docker";
+	}
+	return "unknown";
+}
 
 void dd_image_opts_init(dd_image_opts *o)
 {
@@ -128,6 +140,10 @@ int dd_image_open(dd_image **out, const char *ref, const dd_image_opts *opts, dd
 	case DD_TRANSPORT_ROOTFS:
 		rc = dd_rootfs_open(img, err);
 		break;
+	case DD_TRANSPORT_REGISTRY:
+		img->reg_opts = opts ? opts->registry : NULL;
+		rc = dd_registry_src_open(img, err);
+		break;
 	default:
 		rc = dd_error_set(err, DD_EINTERNAL, "unknown transport");
 	}
@@ -164,6 +180,7 @@ void dd_image_free(dd_image *img)
 	free(img->manifest_media_type);
 	if (img->dirfd >= 0)
 		close(img->dirfd);
+	dd_registry_free(img->reg);
 	dd_srcref_release(&img->r);
 	free(img->ref);
 	free(img);
@@ -273,6 +290,9 @@ int dd_image_walk(dd_image *img, dd_walker *w, dd_error *err)
 		break;
 	case DD_TRANSPORT_ROOTFS:
 		rc = dd_rootfs_walk(img, w, err);
+		break;
+	case DD_TRANSPORT_REGISTRY:
+		rc = dd_registry_src_walk(img, w, err);
 		break;
 	default:
 		rc = dd_error_set(err, DD_EINTERNAL, "unknown transport");

@@ -30,7 +30,14 @@
 
 #define DD_JSON_MAX ((size_t)4 << 20) /* manifests, indexes, configs */
 
-enum dd_transport { DD_TRANSPORT_OCI, DD_TRANSPORT_DOCKER_ARCHIVE, DD_TRANSPORT_ROOTFS };
+enum dd_transport {
+	DD_TRANSPORT_OCI,
+	DD_TRANSPORT_DOCKER_ARCHIVE,
+	DD_TRANSPORT_ROOTFS,
+	DD_TRANSPORT_REGISTRY,
+};
+/* "oci", "docker-archive", "rootfs", "docker" (skopeo's names). */
+const char *dd_transport_name(enum dd_transport t);
 
 typedef struct dd_platform {
 	char os[32];
@@ -81,8 +88,11 @@ typedef struct dd_image_config {
 	const char **diff_ids; size_t n_diff_ids;  /* validated digests */
 } dd_image_config;
 
+struct dd_registry_opts;
+
 typedef struct dd_image_opts {
 	const char *platform;  /* NULL: the host's */
+	const struct dd_registry_opts *registry; /* TLS and credentials; NULL: defaults */
 	dd_limits limits;
 } dd_image_opts;
 

@@ -117,11 +117,21 @@ struct dd_image {
 
 	/* oci: */
 	int dirfd;
+	/* registry: the session (connection, token) */
+	struct dd_registry *reg;
+	const struct dd_registry_opts *reg_opts;
 	/* docker-archive: per layer, the member that holds it and, when the
 	 * member name is content-addressed (blobs/sha256/HEX), its digest. */
 	char **members;
 	dd_digest *member_digest;
 };
+
+/* Choose the best platform match for img->want among n descriptors (an
+ * error listing the platforms there are when none matches). */
+int dd_image_select_platform(dd_image *img, const dd_desc *d, size_t n, const char *what, size_t *out,
+			     dd_error *err);
+/* Keep a descriptor's annotations for dd_image_annotation (nearest last). */
+void dd_image_keep_annotations(dd_image *img, json_t *ann);
 
 int dd_oci_open(dd_image *img, dd_error *err);
 int dd_oci_walk(dd_image *img, dd_walker *w, dd_error *err);
@@ -129,6 +139,8 @@ int dd_dockerarchive_open(dd_image *img, dd_error *err);
 int dd_dockerarchive_walk(dd_image *img, dd_walker *w, dd_error *err);
 int dd_rootfs_open(dd_image *img, dd_error *err);
 int dd_rootfs_walk(dd_image *img, dd_walker *w, dd_error *err);
+int dd_registry_src_open(dd_image *img, dd_error *err);
+int dd_registry_src_walk(dd_image *img, dd_walker *w, dd_error *err);
 
 /* Shared by the sources: set up img->layers from a parsed config and the
  * manifest's layer descriptors (count checked against rootfs.diff_ids). */

@@ -175,9 +175,8 @@ static void list_descs(const dd_desc *d, size_t n, int platforms, char *buf, siz
 		snprintf(buf, cap, "none");
 }
 
-/* Choose the best platform match among n descriptors. */
-static int select_platform(dd_image *img, const dd_desc *d, size_t n, const char *what, size_t *out,
-			   dd_error *err)
+int dd_image_select_platform(dd_image *img, const dd_desc *d, size_t n, const char *what, size_t *out,
+			     dd_error *err)
 {
 	int best = 0, any_platform = 0;
 	char want[128], have[512];
@@ -234,7 +233,7 @@ static int select_top(dd_image *img, const dd_doc *idx, const dd_desc **out, dd_
 		rc = dd_error_set(err, DD_EINPUT, "index.json has no image tagged '%s' (it has: %s)", img->r.tag,
 				  list);
 	else if (nc > 1 && all_platform)
-		rc = select_platform(img, c, nc, "index.json", &pick, err);
+		rc = dd_image_select_platform(img, c, nc, "index.json", &pick, err);
 	else if (nc > 1 && img->r.tag)
 		rc = dd_error_set(err, DD_EINPUT, "index.json has %zu images tagged '%s'", nc, img->r.tag);
 	else if (nc > 1)
@@ -248,7 +247,7 @@ done:
 	return rc;
 }
 
-static void keep_annotations(dd_image *img, json_t *ann)
+void dd_image_keep_annotations(dd_image *img, json_t *ann)
 {
 	if (ann && img->nann < sizeof(img->ann) / sizeof(img->ann[0]))
 		img->ann[img->nann++] = json_incref(ann);
@@ -289,7 +288,7 @@ static int resolve(dd_image *img, const dd_desc *first, dd_error *err)
 	char what[128];
 	int rc = 0;
 
-	keep_annotations(img, first->annotations);
+	dd_image_keep_annotations(img, first->annotations);
 	for (size_t depth = 0;; depth++) {
 		size_t pick = 0;
 		for (size_t i = 0; i < depth; i++)
@@ -311,7 +310,7 @@ static int resolve(dd_image *img, const dd_desc *first, dd_error *err)
 			goto done;
 		}
 		snprintf(what, sizeof(what), "index %s", d.digest.s);
-		if ((rc = select_platform(img, doc.manifests, doc.nmanifests, what, &pick, err)))
+		if ((rc = dd_image_select_platform(img, doc.manifests, doc.nmanifests, what, &pick, err)))
 			goto done;
 		img->index_digest = d.digest;
 		dd_doc_release(&parent);
@@ -320,7 +319,7 @@ static int resolve(dd_image *img, const dd_desc *first, dd_error *err)
 		d = parent.manifests[pick];
 		if (d.has_platform)
 			img->platform = d.platform;
-		keep_annotations(img, d.annotations);
+		dd_image_keep_annotations(img, d.annotations);
 	}
 done:
 	dd_doc_release(&doc);

@@ -7,10 +7,12 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "registry/ref.h"
 #include "util/banned.h"
 
 #define REF_MAX 4096
-#define ACCEPTED "use oci:PATH[:TAG|@DIGEST], docker-archive:PATH[:NAME:TAG|:@N] or rootfs:PATH"
+#define ACCEPTED "use oci:PATH[:TAG|@DIGEST], docker-archive:PATH[:NAME:TAG|:@N], rootfs:PATH or a " \
+	"registry reference [docker://]HOST/NAME[:TAG|@DIGEST]"
 
 /* Transports other tools (skopeo, podman) know and drydock does not read. */
 static const char *const other_transports[] = {
@@ -225,36 +227,28 @@ static int parse_archive(dd_srcref *out, const char *rest, const char *ref, dd_e
 	return 0;
 }
 
-static int unsupported(const char *s, dd_error *err)
+/* A registry reference, [docker://]NAME[:TAG][@DIGEST] (the registry client
+ * parses it fully when the image is opened), or an error naming what is
+ * accepted. */
+static int registry_or_unsupported(dd_srcref *out, const char *s, dd_error *err)
 {
 	size_t tn = strcspn(s, ":");
+	dd_ref r;
 
-	if (!strncmp(s, "docker://", 9))
-		return dd_error_set(err, DD_EUSAGE,
-				    "image reference '%s': registry references are not supported yet; " ACCEPTED,
-				    s);
 	if (s[tn] == ':')
 		for (size_t i = 0; i < sizeof(other_transports) / sizeof(other_transports[0]); i++)
 			if (strlen(other_transports[i]) == tn && !strncmp(s, other_transports[i], tn))
 				return dd_error_set(err, DD_EUSAGE,
 						    "image reference '%s': transport '%.*s' is not supported; " ACCEPTED,
 						    s, (int)tn, s);
-	if (s[0] != '/' && s[0] != '.') {
-		char name[600];
-		const char *at = strchr(s, '@');
-		size_t n = at ? (size_t)(at - s) : strlen(s);
-		char *norm = NULL;
-		if (n < sizeof(name)) {
-			memcpy(name, s, n);
-			name[n] = '\0';
-			norm = dd_srcref_docker_name(name);
+	if (!strncmp(s, "docker://", 9) || (s[0] != '/' && s[0] != '.')) {
+		int rc = dd_ref_parse(&r, s, err);
+		if (rc == 0) {
+			out->transport = DD_TRANSPORT_REGISTRY;
+			return set_path(out, s, strlen(s), s, err);
 		}
-		if (norm) {
-			free(norm);
-			return dd_error_set(err, DD_EUSAGE,
-					    "image reference '%s': registry references are not supported yet; " ACCEPTED,
-					    s);
-		}
+		if (!strncmp(s, "docker://", 9))
+			return rc;
 	}
 	return dd_error_set(err, DD_EUSAGE, "'%s' is not an image reference; " ACCEPTED, s);
 }
@@ -281,7 +275,7 @@ int dd_srcref_parse(dd_srcref *out, const char *s, dd_error *err)
 		out->transport = DD_TRANSPORT_ROOTFS;
 		rc = set_path(out, s + 7, strlen(s + 7), s, err);
 	} else {
-		rc = unsupported(s, err);
+		rc = registry_or_unsupported(out, s, err);
 	}
 	if (rc)
 		dd_srcref_release(out);

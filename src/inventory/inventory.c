@@ -123,16 +123,6 @@ enum dd_transport dd_inventory_transport(const dd_inventory *inv)
 	return inv ? inv->image.transport : DD_TRANSPORT_OCI;
 }
 
-const char *dd_transport_name(enum dd_transport t)
-{
-	switch (t) {
-	case DD_TRANSPORT_OCI: return "oci";
-	case DD_TRANSPORT_DOCKER_ARCHIVE: return "docker-archive";
-	case DD_TRANSPORT_ROOTFS: return "rootfs";
-	}
-	return "unknown";
-}
-
 const dd_digest *dd_inventory_manifest_digest(const dd_inventory *inv)
 {
 	return inv ? &inv->image.manifest_digest : &no_digest;

@@ -86,9 +86,8 @@ void dd_inventory_warn(dd_inventory *inv, const char *fmt, ...) DD_PRINTF(2, 3);
 /* ---- accessors (stable API for writers) ---- */
 
 const char *dd_inventory_ref(const dd_inventory *inv);
+/* (its name: dd_transport_name() in image/image.h) */
 enum dd_transport dd_inventory_transport(const dd_inventory *inv);
-/* "oci", "docker-archive", "rootfs" */
-const char *dd_transport_name(enum dd_transport t);
 /* Digests: never NULL; test with dd_digest_is_set(). */
 const dd_digest *dd_inventory_manifest_digest(const dd_inventory *inv);
 const dd_digest *dd_inventory_config_digest(const dd_inventory *inv);

@@ -47,6 +47,28 @@ if start plain; then
 	[ -n "$want" ] && [ "$got" = "$want" ] && ok "resolve by digest via localhost" || fail "resolve by digest via localhost" "$(cat "$TMP/err")"
 	got=$("$DRYDOCK" resolve --platform linux/amd64 $reg/lib/alpine:3.10 2>"$TMP/err")
 	[ -n "$want" ] && [ "$got" = "$want" ] && ok "resolve --platform on a single manifest gives its digest" || fail "resolve --platform" "$(cat "$TMP/err")"
+	# Reading an image straight from the registry gives what the archive gives.
+	"$DRYDOCK" sbom --format json "docker-archive:$TMP/alpine.tar" | jq -c '[.os, [.packages[] | [.name, .version, .arch, .sourceName, .layer.diffID]]]' >"$TMP/sbom-archive" 2>"$TMP/err"
+	"$DRYDOCK" sbom --format json "$reg/lib/alpine:3.10" | jq -c '[.os, [.packages[] | [.name, .version, .arch, .sourceName, .layer.diffID]]]' >"$TMP/sbom-registry" 2>>"$TMP/err"
+	[ -s "$TMP/sbom-registry" ] && cmp -s "$TMP/sbom-archive" "$TMP/sbom-registry" && ok "sbom from the registry equals sbom from the archive" ||
+		fail "sbom from the registry equals sbom from the archive" "$(head -c 300 "$TMP/err")"
+	"$DRYDOCK" inspect --format json "docker://$reg/lib/alpine:3.10" >"$TMP/insp.json" 2>"$TMP/err"
+	[ "$(jq -r .manifest.digest "$TMP/insp.json")" = "$want" ] && [ "$(jq -r '.layers[0].entries' "$TMP/insp.json")" -gt 100 ] &&
+		ok "inspect docker://REF walks the layers from the registry" || fail "inspect docker://REF" "$(cat "$TMP/err")"
+	# A blob whose content no longer matches its digest (corrupted on the
+	# registry's disk) is refused, naming the blob.
+	layer=$(jq -r '.layers[0].digest' "$TMP/insp.json")
+	hex=${layer#sha256:}
+	blob=$TMP/plain/data/docker/registry/v2/blobs/sha256/${hex:0:2}/$hex/data
+	if [ -f "$blob" ]; then
+		cp "$blob" "$TMP/blob.orig"
+		python3 -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[len(b)//2]^=0xff; open(p,"wb").write(b)' "$blob"
+		expect_exit 3 "a corrupted blob exits 3" "$DRYDOCK" inspect "$reg/lib/alpine:3.10"
+		grep -q "blob $layer digest mismatch" "$TMP/err" && ok "a corrupted blob is named" || fail "a corrupted blob is named" "$(cat "$TMP/err")"
+		cp "$TMP/blob.orig" "$blob"
+	else
+		fail "find the layer blob on the registry's disk" "$blob"
+	fi
 	expect_exit 3 "unknown tag exits 3" "$DRYDOCK" resolve $reg/lib/alpine:nope
 	grep -q "not found" "$TMP/err" && ok "unknown tag says not found" || fail "unknown tag says not found" "$(cat "$TMP/err")"
 	expect_exit 2 "malformed reference exits 2" "$DRYDOCK" resolve "$reg/Lib/alpine:3.10"
@@ -96,6 +118,8 @@ if start tls; then
 	[ -n "$want" ] && [ "$got" = "$want" ] && ok "credentials from DOCKER_CONFIG config.json; CA from --cert-dir" ||
 		fail "credentials from DOCKER_CONFIG config.json" "$(cat "$TMP/err")"
 	rm -f "$DOCKER_CONFIG/config.json"
+	got=$(printf '%s\n' "$pass" | "$DRYDOCK" sbom --format json --ca-file "$ca" -u "$user" --password-stdin $reg/lib/alpine:3.10 2>"$TMP/err" | jq '.packages | length')
+	[ "${got:-0}" -eq 14 ] && ok "sbom of an image in a TLS + Basic auth registry" || fail "sbom of an image in a TLS + Basic auth registry" "got '$got': $(cat "$TMP/err")"
 	expect_exit 4 "TLS on loopback is verified: unknown CA exits 4" "$DRYDOCK" resolve $reg/lib/alpine:3.10
 	grep -qi "certificate" "$TMP/err" && ok "unknown CA error mentions the certificate" || fail "unknown CA error mentions the certificate" "$(cat "$TMP/err")"
 	got=$(printf '%s\n' "$pass" | "$DRYDOCK" resolve --tls-verify=false -u "$user" --password-stdin $reg/lib/alpine:3.10 2>"$TMP/err")
@@ -118,6 +142,8 @@ if start token; then
 		docker-archive:"$TMP/alpine.tar" docker://$reg/lib/alpine:3.10 >/dev/null 2>"$TMP/sk.err" ||
 		fail "push with skopeo (token)" "$(cat "$TMP/sk.err")"
 	want=$(skopeo inspect --tls-verify=false --creds "$user:$pass" docker://$reg/lib/alpine:3.10 | jq -r .Digest)
+	got=$("$DRYDOCK" sbom --format json $reg/lib/alpine:3.10 2>"$TMP/err" | jq '.packages | length')
+	[ "${got:-0}" -eq 14 ] && ok "sbom of an image behind token auth (anonymous pull)" || fail "sbom behind token auth" "got '$got': $(cat "$TMP/err")"
 	got=$("$DRYDOCK" resolve $reg/lib/alpine:3.10 2>"$TMP/err")
 	[ -n "$want" ] && [ "$got" = "$want" ] && ok "resolve with an anonymous bearer token" ||
 		fail "resolve with an anonymous bearer token" "got '$got' want '$want': $(cat "$TMP/err")"
