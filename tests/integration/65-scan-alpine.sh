@@ -91,3 +91,11 @@ if grep -q "no data for alpine 3.10.4 (Alpine:v3.10): 14 apk packages were NOT c
 else
 	fail "release missing from the DB: loud warning" "$(cat "$TMP/nodata.err" "$TMP/nodata.out" | head -c 400)"
 fi
+
+# Severity from another source: the real RUSTSEC-2021-0055 record (crates.io
+# openssl-src, alias CVE-2021-3449, CVSS 3.1 5.9) rates the Alpine finding;
+# its crates.io package itself never matches an apk package.
+"$DRYDOCK" db import --db "$DB" "$D/feeds/osv/RUSTSEC-2021-0055.json" >/dev/null 2>&1
+"$DRYDOCK" scan --db "$DB" --format json "docker-archive:$DD_ROOT/tests/data/image/alpine-310.tar.gz" >"$TMP/rated.json" 2>/dev/null
+check "CVSS from another source rates CVE-2021-3449 MEDIUM (5.9); nothing else changes" \
+	jqe '([.findings[] | select(.id == "CVE-2021-3449") | [.severity, .severity_source, .cvss[0].score]] == [["MEDIUM","cvss:RUSTSEC",5.9],["MEDIUM","cvss:RUSTSEC",5.9]]) and (.findings | length) == 20' "$TMP/rated.json"
