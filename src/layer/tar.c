@@ -240,6 +240,10 @@ static int walk_entries(struct tarwalk *t, dd_error *err)
 		snprintf(last, sizeof(last), "%.300s", t->path);
 		if (archive_read_data_skip(t->a) < ARCHIVE_WARN) {
 			char what[400];
+			if (t->stash.code) {
+				tar_error(t, "", err);
+				return dd_error_prefix(err, "entry '%s'", last);
+			}
 			snprintf(what, sizeof(what), "entry '%s': truncated (declared %lld bytes)", last,
 				 (long long)archive_entry_size(e));
 			return tar_error(t, what, err);
