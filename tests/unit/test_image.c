@@ -298,10 +298,11 @@ static void test_bad_refs(void **state)
 {
 	(void)state;
 	open_fails("", NULL, DD_EUSAGE, "empty image reference");
-	open_fails("docker://alpine:3.19", NULL, DD_EUSAGE, "registry references are not supported yet");
-	open_fails("alpine:3.19", NULL, DD_EUSAGE, "registry references are not supported yet");
-	open_fails("ghcr.io/org/app@sha256:0000000000000000000000000000000000000000000000000000000000000000",
-		   NULL, DD_EUSAGE, "registry references are not supported yet");
+	/* registry references: parsed by the registry grammar, then fetched */
+	open_fails("docker://Alpine:3.19", NULL, DD_EUSAGE, "invalid repository name component");
+	open_fails("docker://alpine:-x", NULL, DD_EUSAGE, "invalid tag");
+	open_fails("ghcr.io/org/app@sha256:00", NULL, DD_EUSAGE, "oci:PATH");
+	open_fails("127.0.0.1:1/org/app:1", NULL, DD_EENV, "127.0.0.1:1");
 	open_fails("dir:/tmp/x", NULL, DD_EUSAGE, "transport 'dir' is not supported");
 	open_fails("/tmp/Some Path", NULL, DD_EUSAGE, "oci:PATH");
 	open_fails("oci:", NULL, DD_EUSAGE, "empty path");
