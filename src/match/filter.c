@@ -105,7 +105,7 @@ int dd_purl_parse(dd_purl *out, const char *s, dd_error *err)
 		if (*c == '@')
 			at = c;
 	const char *name_end = at ? at : path_end;
-	while (name_end > p && name_end[-1] == '/')
+	while (!at && name_end > p && name_end[-1] == '/')
 		name_end--;
 	const char *last = NULL;
 	for (const char *c = p; c < name_end; c++)

@@ -234,6 +234,10 @@ int dd_match_entry(enum dd_ecosystem eco, const char *v, const dd_vuln_match *m,
 		*fixed = NULL;
 	if (!v || !m || (m->status && strcmp(m->status, DD_VULN_NOT_AFFECTED) == 0))
 		return 0;
+	/* a version the ordering rejects meets no event (the matcher warns
+	 * about such packages and counts them unchecked) */
+	if (dd_version_valid(eco, v, NULL) != 0)
+		return 0;
 	for (size_t i = 0; i < m->n_versions; i++)
 		if (m->versions[i] && (strcmp(m->versions[i], v) == 0 ||
 				       (vcmp(eco, v, m->versions[i], &c) == 0 && c == 0)))
@@ -757,7 +761,7 @@ int dd_match_inventory(dd_findings **out, const dd_inventory *inv, dd_vulndb *db
 	char ecos[3][64];
 	const char *eco_str[3] = { NULL, NULL, NULL };
 	int eco_ok[3] = { 0, 0, 0 };
-	size_t unchecked[3] = { 0, 0, 0 };
+	size_t unchecked[3] = { 0, 0, 0 }, unchecked_bad = 0;
 	size_t *members = NULL, *idx = NULL, *parent = NULL;
 	const char **versions = NULL;
 	int rc = 0;
@@ -789,6 +793,17 @@ int dd_match_inventory(dd_findings **out, const dd_inventory *inv, dd_vulndb *db
 			unchecked[t]++;
 			res->unchecked++;
 			continue;
+		}
+		{
+			const char *cv = p->type == DD_PKG_DEB && p->source_version ? p->source_version
+										     : p->version;
+			if (dd_version_valid(eco_of(p->type), cv, NULL) != 0) {
+				dd_warn("package %s: version '%s' is not a valid %s version; not checked",
+					p->name, cv, dd_pkg_type_name(p->type));
+				unchecked_bad++;
+				res->unchecked++;
+				continue;
+			}
 		}
 		res->checked++;
 		pkg_key *k = &keys[nk++];
@@ -837,6 +852,7 @@ int dd_match_inventory(dd_findings **out, const dd_inventory *inv, dd_vulndb *db
 				what, os->version_id ? os->version_id : "", unchecked[t],
 				dd_pkg_type_name((enum dd_pkg_type)t));
 	}
+	(void)unchecked_bad;
 	for (int t = 0; t < 3; t++)
 		if (eco_str[t] && !res->ecosystem) {
 			res->ecosystem = dd_strdup(eco_str[t]);
