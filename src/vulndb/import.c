@@ -144,6 +144,11 @@ static int process_blob(dd_vimport *im, const char *name, const char *data, size
 		im->st->files++;
 		return dd_vimport_debian_list(im, name, data + off, len - off, err);
 	}
+	if (dd_vimport_is_ubuntu_uct(data + off, len - off)) {
+		note_kind(im->st, "ubuntu-uct");
+		im->st->files++;
+		return dd_vimport_ubuntu_uct(im, name, data + off, len - off, err);
+	}
 	if (data[off] == '{' || data[off] == '[') {
 		root = json_loadb(data + off, len - off, JSON_ALLOW_NUL, &je);
 		if (!root) {
@@ -181,7 +186,7 @@ static int process_blob(dd_vimport *im, const char *name, const char *data, size
 	default:
 		rc = bad_file(im, name, explicit_file, err,
 			      "not a recognised vulnerability feed (OSV, Alpine secdb, "
-			      "Debian security tracker JSON or lists)");
+			      "Debian security tracker JSON or lists, Ubuntu CVE Tracker)");
 	}
 	json_decref(root);
 	return rc;
@@ -203,6 +208,8 @@ static int wanted_name(const char *name)
 	if (base[0] == '.')
 		return 0;
 	if (strcmp(base, "list") == 0) /* the Debian tracker's data/{CVE,DSA,DLA}/list */
+		return 1;
+	if (strncmp(base, "CVE-", 4) == 0 && !strchr(base, '.')) /* Ubuntu CVE Tracker */
 		return 1;
 	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++)
 		if (has_suffix(base, sfx[i]))

@@ -47,6 +47,11 @@ int dd_vimport_is_debian_list(const char *data, size_t len);
 int dd_vimport_debian_list(dd_vimport *im, const char *file, const char *data, size_t len,
 			   dd_error *err);
 
+/* The Ubuntu CVE Tracker's per-CVE files (active/CVE-*). */
+int dd_vimport_is_ubuntu_uct(const char *data, size_t len);
+int dd_vimport_ubuntu_uct(dd_vimport *im, const char *file, const char *data, size_t len,
+			  dd_error *err);
+
 /* Parse the first YAML document of data into a jansson tree: mappings become
  * objects, sequences arrays, scalars strings (plain null/~ becomes null).
  * Aliases are refused.  Returns NULL and fills err (naming `name`). */

@@ -22,7 +22,8 @@ def files(root):
     for d, dirs, fs in os.walk(root):
         dirs[:] = sorted(x for x in dirs if not x.startswith("."))
         for f in sorted(fs):
-            if not f.startswith(".") and (f.endswith((".json", ".yaml", ".yml")) or f == "list"):
+            if not f.startswith(".") and (f.endswith((".json", ".yaml", ".yml")) or f == "list"
+                                          or (f.startswith("CVE-") and "." not in f)):
                 yield os.path.join(d, f)
 def load(p):
     try:
@@ -79,6 +80,28 @@ for p in files(root):
             m = pl.match(line)
             if cur and m and (m.group(1) or "sid") in known and m.group(3) != "<removed>":
                 ids.add(cur); aff += 1
+    elif kind == "uct":
+        import re
+        rels = {"warty","hoary","breezy","dapper","edgy","feisty","gutsy","hardy","intrepid",
+                "jaunty","karmic","lucid","maverick","natty","oneiric","precise","quantal",
+                "raring","saucy","trusty","utopic","vivid","wily","xenial","yakkety","zesty",
+                "artful","bionic","cosmic","disco","eoan","focal","groovy","hirsute","impish",
+                "jammy","kinetic","lunar","mantic","noble","oracular","plucky","questing","resolute"}
+        st = re.compile(r"^([a-z]+)(/esm)?_([^:\s]+):\s*(\S+)(?:\s*\(([^)\n]*)\)?)?")
+        cand = None
+        n = 0
+        for line in open(p, encoding="utf-8", errors="replace"):
+            if line.startswith("Candidate:"):
+                cand = line.split(":", 1)[1].strip()
+            m = st.match(line)
+            if not m or m.group(1) not in rels or "/" in line.split("_")[0] and not m.group(2):
+                continue
+            status, note = m.group(4), m.group(5)
+            if status == "DNE" or (status == "released" and (not note or " " in note)):
+                continue
+            n += 1
+        if cand and cand.startswith("CVE-"):
+            ids.add(cand); aff += n
 print(len(ids), aff)
 EOF
 
@@ -115,6 +138,7 @@ check_source secdb wolfi-chainguard "$F/wolfi-chainguard/secdb"
 check_source debian debian-tracker "$F/debian-security-tracker/json-fixtures"
 check_source debian-list debian-dsa "$F/debian-security-tracker/salsa-security-tracker/data/DSA"
 check_source debian-list debian-dla "$F/debian-security-tracker/salsa-security-tracker/data/DLA"
+check_source uct ubuntu-cve-tracker "$F/../feeds/ubuntu/ubuntu-cve-tracker"
 check_source debian-list debian-cve-list "$F/debian-security-tracker/fixtures/vuln-list-update-happy/data/CVE"
 
 # A directory with nothing drydock reads is an error, not an empty source.
@@ -147,6 +171,11 @@ got=$(q "$DB" "select a.ecosystem||' '||e.version from advisories v join sources
 got=$(q "$DB" "select count(*) from affected a join advisories v on v.pk=a.advisory_id join sources s on s.id=v.source_id where s.name='debian-dsa' and a.status='not-affected'")
 want=$(grep -c '<not-affected>' "$F/debian-security-tracker/salsa-security-tracker/data/DSA/list")
 [ "$got" = "$want" ] && ok "DSA list: $want <not-affected> entries" || fail "not-affected" "$got vs $want"
+
+got=$(q "$DB" "select a.status||' '||coalesce(e.version,'-') from advisories v join sources s on s.id=v.source_id join affected a on a.advisory_id=v.pk left join ranges r on r.affected_id=a.pk left join range_events e on e.range_id=r.pk and e.kind='fixed' where s.name='ubuntu-cve-tracker' and v.id='CVE-2020-10029' and a.ecosystem='Ubuntu:18.04:LTS' and a.package='glibc'")
+want=$(sed -n 's/^bionic_glibc: \([a-z-]*\).*/\1/p' "$F/ubuntu/ubuntu-cve-tracker/active/CVE-2020-10029")
+case "$want" in needs-triage) want="under-investigation -";; needed) want="affected -";; esac
+[ "$got" = "$want" ] && ok "UCT CVE-2020-10029 glibc on bionic: $got" || fail "UCT glibc" "$got vs $want"
 
 "$DRYDOCK" db status --db "$DB" >"$TMP/out" 2>&1 && ok "status after importing everything" || fail "status"
 sed 's/^/# /' "$TMP/out" | head -1

@@ -530,6 +530,40 @@ static void test_debian_text_lists(void **state)
 	unlink(dbpath);
 }
 
+static void test_ubuntu_cve_tracker(void **state)
+{
+	(void)state;
+	dd_vulndb *db = open_db();
+	dd_vulndb_import_stats st;
+	import_ok(db, "uct", DATA "ubuntu/CVE-2005-4890", &st);
+	assert_string_equal(st.kind, "ubuntu-uct");
+	assert_int_equal(st.advisories, 1);
+	/* precise/esm is Ubuntu Pro 12.04 LTS; "needed" = affected, no fix. */
+	struct hits h = lookup(db, "Ubuntu:Pro:12.04:LTS", "shadow");
+	assert_int_equal(h.n, 1);
+	assert_string_equal(h.text[0], "CVE-2005-4890 Ubuntu:Pro:12.04:LTS shadow affected "
+				       "[ECOSYSTEM introduced=0] sev=ubuntu/distro/low "
+				       "sev=nvd/CVSS_V3/7.8/HIGH");
+	h = lookup(db, "Ubuntu:12.04:LTS", "shadow");
+	assert_int_equal(h.n, 1);
+	assert_non_null(strstr(h.text[0], "shadow end-of-life [ECOSYSTEM introduced=0]"));
+	assert_int_equal(lookup(db, "Ubuntu:18.04:LTS", "sudo").n, 1);
+	assert_int_equal(count(db, "SELECT count(*) FROM advisories WHERE published="
+				   "'2019-11-04T19:15:00Z'"), 1);
+
+	import_ok(db, "uct2", DATA "ubuntu/include_pending", &st);
+	h = lookup(db, "Ubuntu:18.04:LTS", "linux-oem");
+	assert_int_equal(h.n, 1);
+	assert_non_null(strstr(h.text[0], "[ECOSYSTEM introduced=0 fixed=4.15.0-1080.90]"));
+	h = lookup(db, "Ubuntu:19.10", "linux-oem"); /* pending: not released yet */
+	assert_int_equal(h.n, 1);
+	assert_non_null(strstr(h.text[0], "linux-oem affected [ECOSYSTEM introduced=0]"));
+	/* DNE lines and upstream/devel are not stored. */
+	assert_int_equal(count(db, "SELECT count(*) FROM affected WHERE package='linux-oem'"), 3);
+	dd_vulndb_close(db);
+	unlink(dbpath);
+}
+
 /* ---- malformed input ----------------------------------------------------- */
 
 static int import_text(dd_vulndb *db, const char *source, const char *text, int strict,
@@ -619,6 +653,13 @@ static void test_malformed_records(void **state)
 	assert_int_equal(st.skipped, 4);
 	assert_int_equal(count(db, "SELECT count(*) FROM affected WHERE package='d' AND "
 				   "urgency='high**' AND ecosystem='Debian:12'"), 1);
+	/* Ubuntu tracker: unknown release and status are skipped and named. */
+	assert_int_equal(import_text(db, "u", "Candidate: CVE-2020-0003\nPriority: high\n"
+					      "narnia_a: needed\nbionic_b: exploded\n"
+					      "focal_c: released (1.0-1)\n", 0, &st, &e), 0);
+	assert_int_equal(st.affected, 1);
+	assert_int_equal(st.skipped, 2);
+	assert_int_equal(import_text(db, "u", "Candidate: nonsense\n", 0, &st, &e), DD_EINPUT);
 	/* Found by fuzz_debian_tracker: a blank-but-indented line in a record. */
 	assert_int_equal(import_text(db, "l", "CVE-2020-0002 (x)\n    \n\t- e 1.0\n", 0, &st,
 				     &e), 0);
@@ -738,6 +779,7 @@ int main(void)
 		cmocka_unit_test(test_debian_tracker_json),
 		cmocka_unit_test(test_debian_open_and_codenames),
 		cmocka_unit_test(test_debian_text_lists),
+		cmocka_unit_test(test_ubuntu_cve_tracker),
 		cmocka_unit_test(test_malformed_records),
 		cmocka_unit_test(test_failed_import_keeps_previous_data),
 		cmocka_unit_test(test_sources_are_independent),
