@@ -800,7 +800,8 @@ static int cmp_layer_ref(const void *a, const void *b)
 }
 
 /* The first not-yet-walked layer held by member `name`, or NULL. */
-static struct layer_ref *pending_layer(dd_image *img, struct layer_ref *refs, size_t n, const char *name)
+static struct layer_ref *pending_layer(const unsigned char *done, struct layer_ref *refs, size_t n,
+				       const char *name)
 {
 	size_t lo = 0, hi = n;
 
@@ -812,12 +813,18 @@ static struct layer_ref *pending_layer(dd_image *img, struct layer_ref *refs, si
 			hi = mid;
 	}
 	for (; lo < n && !strcmp(refs[lo].member, name); lo++)
-		if (!img->layers[refs[lo].layer].walked)
+		if (!done[refs[lo].layer])
 			return &refs[lo];
 	return NULL;
 }
 
-static int walk_one(struct scan *s, dd_walker *w, size_t i, dd_error *err)
+struct sink {
+	dd_layer_sink fn;
+	void *ctx;
+	unsigned char *done; /* per layer: delivered */
+};
+
+static int walk_one(struct scan *s, struct sink *k, size_t i, dd_error *err)
 {
 	dd_image *img = s->img;
 	dd_layer_desc *l = &img->layers[i];
@@ -828,15 +835,15 @@ static int walk_one(struct scan *s, dd_walker *w, size_t i, dd_error *err)
 	int rc;
 
 	snprintf(label, sizeof(label), "layer %zu %.19s (%.200s)", i, l->digest.s, img->members[i]);
-	rc = dd_walker_layer(w, (int)i, &r, blob, &l->diff_id, label, &l->stats, err);
+	rc = k->fn(k->ctx, i, &r, blob, label, err);
 	if (rc == 0)
-		l->walked = 1;
+		k->done[i] = 1;
 	return rc;
 }
 
 /* One pass over the archive: walk the first pending layer of each member,
  * in archive order. */
-static int walk_pass(struct scan *s, dd_walker *w, struct layer_ref *refs, size_t n, size_t *walked,
+static int walk_pass(struct scan *s, struct sink *k, struct layer_ref *refs, size_t n, size_t *walked,
 		     dd_error *err)
 {
 	struct archive_entry *e;
@@ -853,11 +860,11 @@ static int walk_pass(struct scan *s, dd_walker *w, struct layer_ref *refs, size_
 			continue;
 		if (!(name = clean_name(p)))
 			continue;
-		hit = pending_layer(s->img, refs, n, name);
+		hit = pending_layer(k->done, refs, n, name);
 		free(name);
 		if (!hit)
 			continue;
-		if ((rc = walk_one(s, w, hit->layer, err)))
+		if ((rc = walk_one(s, k, hit->layer, err)))
 			break;
 		(*walked)++;
 	}
@@ -865,17 +872,20 @@ static int walk_pass(struct scan *s, dd_walker *w, struct layer_ref *refs, size_
 	return rc < 0 ? rc : 0;
 }
 
-int dd_dockerarchive_walk(dd_image *img, dd_walker *w, dd_error *err)
+int dd_dockerarchive_each_layer(dd_image *img, dd_layer_sink sink, void *ctx, dd_error *err)
 {
 	struct scan s = { .img = img, .fd = -1 };
 	struct layer_ref *refs = NULL;
+	struct sink k = { sink, ctx, NULL };
 	size_t n = img->nlayers, left = n, walked;
 	int rc;
 
 	if (n == 0)
 		return 0;
-	if (!(refs = dd_calloc(n, sizeof(*refs))))
+	if (!(refs = dd_calloc(n, sizeof(*refs))) || !(k.done = dd_calloc(n, 1))) {
+		free(refs);
 		return dd_error_oom(err);
+	}
 	for (size_t i = 0; i < n; i++) {
 		refs[i].member = img->members[i];
 		refs[i].layer = i;
@@ -884,11 +894,11 @@ int dd_dockerarchive_walk(dd_image *img, dd_walker *w, dd_error *err)
 	if ((rc = open_fd(img->r.path, &s.fd, err)))
 		goto done;
 	while (left) {
-		if ((rc = walk_pass(&s, w, refs, n, &walked, err)))
+		if ((rc = walk_pass(&s, &k, refs, n, &walked, err)))
 			goto done;
 		if (walked == 0) {
 			for (size_t i = 0; i < n; i++)
-				if (!img->layers[i].walked) {
+				if (!k.done[i]) {
 					rc = dd_error_set(err, DD_EINPUT, "layer %zu: member '%s' is missing from the "
 							  "archive", i, img->members[i]);
 					goto done;
@@ -898,6 +908,7 @@ int dd_dockerarchive_walk(dd_image *img, dd_walker *w, dd_error *err)
 	}
 done:
 	free(refs);
+	free(k.done);
 	scan_release(&s);
 	return rc;
 }

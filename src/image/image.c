@@ -273,32 +273,72 @@ const dd_layer_desc *dd_image_layer(const dd_image *img, size_t i)
 	return i < img->nlayers ? &img->layers[i] : NULL;
 }
 
+static int each_layer(dd_image *img, dd_layer_sink sink, void *ctx, dd_error *err)
+{
+	switch (img->r.transport) {
+	case DD_TRANSPORT_OCI:
+		return dd_oci_each_layer(img, sink, ctx, err);
+	case DD_TRANSPORT_DOCKER_ARCHIVE:
+		return dd_dockerarchive_each_layer(img, sink, ctx, err);
+	case DD_TRANSPORT_REGISTRY:
+		return dd_registry_src_each_layer(img, sink, ctx, err);
+	case DD_TRANSPORT_ROOTFS:
+		return dd_error_set(err, DD_EUSAGE, "a rootfs: directory has no layer blobs");
+	}
+	return dd_error_set(err, DD_EINTERNAL, "unknown transport");
+}
+
+/* The walker as a layer sink. */
+static int walk_sink(void *ctx, size_t i, dd_reader *blob, const dd_digest *blob_digest, const char *label,
+		     dd_error *err)
+{
+	void **c = ctx;
+	dd_image *img = c[0];
+	dd_layer_desc *l = &img->layers[i];
+	int rc = dd_walker_layer(c[1], (int)i, blob, blob_digest, &l->diff_id, label, &l->stats, err);
+	if (rc == 0)
+		l->walked = 1;
+	return rc;
+}
+
 int dd_image_walk(dd_image *img, dd_walker *w, dd_error *err)
 {
+	void *ctx[2] = { img, w };
 	int rc;
 
 	if (!img || !w)
 		return dd_error_set(err, DD_EINTERNAL, "dd_image_walk: no image or walker");
 	for (size_t i = 0; i < img->nlayers; i++)
 		img->layers[i].walked = 0;
-	switch (img->r.transport) {
-	case DD_TRANSPORT_OCI:
-		rc = dd_oci_walk(img, w, err);
-		break;
-	case DD_TRANSPORT_DOCKER_ARCHIVE:
-		rc = dd_dockerarchive_walk(img, w, err);
-		break;
-	case DD_TRANSPORT_ROOTFS:
+	if (img->r.transport == DD_TRANSPORT_ROOTFS)
 		rc = dd_rootfs_walk(img, w, err);
-		break;
-	case DD_TRANSPORT_REGISTRY:
-		rc = dd_registry_src_walk(img, w, err);
-		break;
-	default:
-		rc = dd_error_set(err, DD_EINTERNAL, "unknown transport");
-	}
+	else
+		rc = each_layer(img, walk_sink, ctx, err);
 	if (rc == 0)
 		rc = dd_walker_finish(w, err);
+	if (rc)
+		dd_error_prefix(err, "image %s", img->ref);
+	return rc;
+}
+
+struct blob_ctx {
+	dd_layer_blob_cb cb;
+	void *ctx;
+};
+
+static int blob_sink(void *ctx, size_t i, dd_reader *blob, const dd_digest *blob_digest, const char *label,
+		     dd_error *err)
+{
+	struct blob_ctx *b = ctx;
+	(void)blob_digest;
+	(void)label;
+	return b->cb(b->ctx, i, blob, err);
+}
+
+int dd_image_each_layer_blob(dd_image *img, dd_layer_blob_cb cb, void *ctx, dd_error *err)
+{
+	struct blob_ctx b = { cb, ctx };
+	int rc = each_layer(img, blob_sink, &b, err);
 	if (rc)
 		dd_error_prefix(err, "image %s", img->ref);
 	return rc;

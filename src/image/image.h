@@ -128,4 +128,11 @@ const dd_layer_desc *dd_image_layer(const dd_image *img, size_t i);
  * layer's stats and call dd_walker_finish(). */
 int dd_image_walk(dd_image *img, dd_walker *w, dd_error *err);
 
+/* Stream each layer blob as stored (compressed bytes, unverified: the
+ * consumer checks the digest) to cb, once each, in the order cheapest for
+ * the source (not necessarily bottom-up).  For copying images; rootfs:
+ * has no blobs (DD_EUSAGE). */
+typedef int (*dd_layer_blob_cb)(void *ctx, size_t index, dd_reader *blob, dd_error *err);
+int dd_image_each_layer_blob(dd_image *img, dd_layer_blob_cb cb, void *ctx, dd_error *err);
+
 #endif

@@ -133,14 +133,23 @@ int dd_image_select_platform(dd_image *img, const dd_desc *d, size_t n, const ch
 /* Keep a descriptor's annotations for dd_image_annotation (nearest last). */
 void dd_image_keep_annotations(dd_image *img, json_t *ann);
 
+/* Where a transport delivers layer i's blob, as stored (compressed bytes).
+ * blob_digest is the digest the bytes must have (NULL when the source has
+ * none: a classic docker-archive layer.tar, whose diff_id is checked).
+ * label names the layer in messages.  Returning non-zero stops. */
+typedef int (*dd_layer_sink)(void *ctx, size_t i, dd_reader *blob, const dd_digest *blob_digest,
+			     const char *label, dd_error *err);
+
+/* Each transport opens its image and streams every layer once (in the
+ * order cheapest for it, not necessarily bottom-up) to a sink. */
 int dd_oci_open(dd_image *img, dd_error *err);
-int dd_oci_walk(dd_image *img, dd_walker *w, dd_error *err);
+int dd_oci_each_layer(dd_image *img, dd_layer_sink sink, void *ctx, dd_error *err);
 int dd_dockerarchive_open(dd_image *img, dd_error *err);
-int dd_dockerarchive_walk(dd_image *img, dd_walker *w, dd_error *err);
+int dd_dockerarchive_each_layer(dd_image *img, dd_layer_sink sink, void *ctx, dd_error *err);
 int dd_rootfs_open(dd_image *img, dd_error *err);
 int dd_rootfs_walk(dd_image *img, dd_walker *w, dd_error *err);
 int dd_registry_src_open(dd_image *img, dd_error *err);
-int dd_registry_src_walk(dd_image *img, dd_walker *w, dd_error *err);
+int dd_registry_src_each_layer(dd_image *img, dd_layer_sink sink, void *ctx, dd_error *err);
 
 /* Shared by the sources: set up img->layers from a parsed config and the
  * manifest's layer descriptors (count checked against rootfs.diff_ids). */

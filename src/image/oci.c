@@ -396,7 +396,7 @@ done:
 	return rc;
 }
 
-int dd_oci_walk(dd_image *img, dd_walker *w, dd_error *err)
+int dd_oci_each_layer(dd_image *img, dd_layer_sink sink, void *ctx, dd_error *err)
 {
 	for (size_t i = 0; i < img->nlayers; i++) {
 		dd_layer_desc *l = &img->layers[i];
@@ -415,11 +415,10 @@ int dd_oci_walk(dd_image *img, dd_walker *w, dd_error *err)
 					    (unsigned long long)size, (unsigned long long)l->size);
 		}
 		dd_reader_from_fd(&r, &fr, fd, name);
-		rc = dd_walker_layer(w, (int)i, &r, &l->digest, &l->diff_id, name, &l->stats, err);
+		rc = sink(ctx, i, &r, &l->digest, name, err);
 		close(fd);
 		if (rc)
 			return rc;
-		l->walked = 1;
 	}
 	return 0;
 }

@@ -133,7 +133,7 @@ done:
 	return rc;
 }
 
-int dd_registry_src_walk(dd_image *img, dd_walker *w, dd_error *err)
+int dd_registry_src_each_layer(dd_image *img, dd_layer_sink sink, void *ctx, dd_error *err)
 {
 	for (size_t i = 0; i < img->nlayers; i++) {
 		dd_layer_desc *l = &img->layers[i];
@@ -145,11 +145,10 @@ int dd_registry_src_walk(dd_image *img, dd_walker *w, dd_error *err)
 		snprintf(name, sizeof(name), "layer %zu %.19s", i, l->digest.s);
 		if ((rc = dd_registry_open_blob(img->reg, &l->digest, &s, &r, err)))
 			return dd_error_prefix(err, "%s", name);
-		rc = dd_walker_layer(w, (int)i, &r, &l->digest, &l->diff_id, name, &l->stats, err);
+		rc = sink(ctx, i, &r, &l->digest, name, err);
 		dd_http_stream_free(s);
 		if (rc)
 			return rc;
-		l->walked = 1;
 	}
 	return 0;
 }
