@@ -6,9 +6,10 @@
  *   - OSV JSON records (a single object, or an array of them) and OSV YAML;
  *   - Alpine secdb JSON/YAML (also Wolfi, Chainguard and MinimOS);
  *   - the Debian security tracker JSON (/tracker/data/json) and its text
- *     lists (data/CVE/list, data/DSA/list, data/DLA/list).
+ *     lists (data/CVE/list, data/DSA/list, data/DLA/list);
+ *   - the Ubuntu CVE Tracker's per-CVE files (active/CVE-*).
  * Inputs are files, directories (walked in name order; only *.json, *.yaml,
- * *.yml, files named "list" and archive files are considered there), and archives read by
+ * *.yml, files named "list" or "CVE-*" and archive files are considered there), and archives read by
  * libarchive as streams, never extracted to disk: .zip (osv.dev all.zip),
  * .tar[.gz|.bz2|.xz|.zst] and single .gz/.bz2/.xz/.zst files.
  *
@@ -42,7 +43,8 @@ typedef struct dd_vulndb_import_stats {
 	int64_t advisories; /* advisory rows added (distinct ids in the source) */
 	int64_t affected;   /* affected rows added */
 	int64_t skipped;    /* records, entries or files skipped as malformed */
-	char kind[32];      /* "osv", "alpine-secdb", "debian-tracker", "debian-list", "mixed" */
+	char kind[32];      /* "osv", "alpine-secdb", "debian-tracker", "debian-list",
+			       "ubuntu-uct", "mixed" */
 	char last_error[512];
 } dd_vulndb_import_stats;
 
