@@ -2,8 +2,8 @@
 # 10-inspect-fixtures.sh - `drydock inspect` on real images agrees with skopeo.
 #
 # Images: the debootstrapped Debian images of scripts/fixtures/debian-image
-# (OCI layout tags base and app, their docker-archives, the debootstrap root
-# as rootfs:) and the alpine 3.10 / 3.11 `docker save` archives (../shared,
+# (OCI layout tags base and app, base recompressed by skopeo as zstd and as
+# uncompressed, the docker-archives, the debootstrap root as rootfs:) and the alpine 3.10 / 3.11 `docker save` archives (../shared,
 # and the project's own tests/data/image/alpine-310.tar.gz when present).
 # For each: manifest digest (sha256 of `skopeo inspect --raw`), config
 # digest, every layer's digest, diffID, size, media type, compression, entry
@@ -73,7 +73,7 @@ compare() {
 		# umoci's manifests carry no mediaType; the index descriptor does
 		same "$label: manifest media type" "$(jq -r .manifest.mediaType "$dd")" \
 			"$(jq -r --arg d "$(jq -r .manifest.digest "$dd")" \
-				'.manifests[] | select(.digest == $d) | .mediaType' "$layout/index.json")"
+				'first(.manifests[] | select(.digest == $d)) | .mediaType' "$layout/index.json")"
 	else
 		same "$label: manifest media type" "$(jq -r .manifest.mediaType "$dd")" "$(jq -r .mediaType "$raw")"
 	fi
@@ -126,12 +126,21 @@ if fx=$("$DD_ROOT/scripts/fixtures/debian-image" 2>"$TMP/fx.err"); then
 	eval "$fx"
 	compare "debian oci base" "oci:$OCI:base" "oci:$OCI:base" oci
 	compare "debian oci app" "oci:$OCI:app" "oci:$OCI:app" oci
+	compare "debian oci zstd" "oci:$OCI:zstd" "oci:$OCI:zstd" oci
+	compare "debian oci plain" "oci:$OCI:plain" "oci:$OCI:plain" oci
 	# the app manifest names its base through annotations; base has none
 	"$DRYDOCK" inspect --format json "oci:$OCI:app" >"$TMP/app.json" 2>/dev/null
 	"$DRYDOCK" inspect --format json "oci:$OCI:base" >"$TMP/base.json" 2>/dev/null
 	same "debian oci app: base name and digest" "$(jq -c '[.base.name, .base.digest]' "$TMP/app.json")" \
 		"$(jq -c --arg d "$(jq -r .manifest.digest "$TMP/base.json")" -n '["debian:base", $d]')"
 	same "debian oci base: no base field" "$(jq -c 'has("base")' "$TMP/base.json")" false
+	# One layer, three compressions (gzip, zstd, none): same content.
+	for t in zstd plain; do
+		"$DRYDOCK" inspect --format json "oci:$OCI:$t" >"$TMP/$t.json" 2>/dev/null
+		same "debian oci $t: diffID, entries, uncompressed size as base's" \
+			"$(jq -c '[.layers[] | [.diffID, .entries, .uncompressedSize]]' "$TMP/$t.json")" \
+			"$(jq -c '[.layers[] | [.diffID, .entries, .uncompressedSize]]' "$TMP/base.json")"
+	done
 	# The app layer: the added file, the whiteout, the opaque marker and the
 	# new file, with their parent directories: 8 tar entries, all counted.
 	same "debian oci app: layer 1 counts whiteouts as entries" \
