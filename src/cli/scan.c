@@ -253,7 +253,7 @@ int dd_cmd_scan(int argc, char **argv, dd_error *err)
 	dd_vex *vx = NULL;
 	dd_output out = { 0 };
 	dd_buf dbpath = DD_BUF_INIT;
-	enum fmt fmt;
+	enum fmt fmt = FMT_TABLE;
 	int allow[DD_SEV_COUNT], npos = 0, rc;
 	enum dd_severity gate = DD_SEV_UNKNOWN;
 	char *data = NULL, *base_ref = NULL;

@@ -573,8 +573,7 @@ static int enrich(sqlite3_stmt *st, dd_finding *f)
 /* Build one finding from the raw hits idx[0..n) (same package). */
 static int make_finding(dd_finding *f, raw_hit *raw, const size_t *idx, size_t n,
 			const char *name, const char *version, const char *eco_name,
-			enum dd_ecosystem eco, long base_layers, const dd_package *p,
-			sqlite3_stmt *enrich_st)
+			enum dd_ecosystem eco, long base_layers, const dd_package *p)
 {
 	size_t nids = 0, k = 0;
 	char **ids;
@@ -673,9 +672,6 @@ static int make_finding(dd_finding *f, raw_hit *raw, const size_t *idx, size_t n
 		}
 		h->n_cvss = 0;
 	}
-	if (enrich(enrich_st, f))
-		return -1;
-	double score = best_score(f);
 	char sbuf[160];
 	if (rated) {
 		f->severity = rated->distro_sev;
@@ -683,21 +679,91 @@ static int make_finding(dd_finding *f, raw_hit *raw, const size_t *idx, size_t n
 		snprintf(sbuf, sizeof(sbuf), "distro:%s", rated->distro_src ? rated->distro_src : "?");
 		f->severity_source = dd_strdup(sbuf);
 	}
-	if ((!rated || f->severity == DD_SEV_UNKNOWN) && score >= 0) {
-		f->severity = dd_severity_from_score(score);
-		for (size_t q = 0; q < f->n_cvss; q++)
-			if (f->cvss[q].has_score && f->cvss[q].score == score) {
-				snprintf(sbuf, sizeof(sbuf), "cvss:%s",
-					 f->cvss[q].source ? f->cvss[q].source : "?");
-				free(f->severity_source);
-				f->severity_source = dd_strdup(sbuf);
-				break;
-			}
-	}
 	if (base_layers >= 0 && p->layer >= 0)
 		f->from_base = p->layer < base_layers;
 	if (!f->id || !f->status || (fixed && !f->fixed_version) || !f->match_name)
 		return -1;
+	return 0;
+}
+
+/* The CVSS step of the severity rule: when the distro gave no usable
+ * rating, the highest CVSS v3/v4 score among all ratings. */
+static void finish_severity(dd_finding *f)
+{
+	double score = best_score(f);
+	char sbuf[160];
+	if ((f->distro_rating && f->severity != DD_SEV_UNKNOWN) || score < 0)
+		return;
+	f->severity = dd_severity_from_score(score);
+	for (size_t q = 0; q < f->n_cvss; q++)
+		if (f->cvss[q].has_score && f->cvss[q].score == score) {
+			snprintf(sbuf, sizeof(sbuf), "cvss:%s", f->cvss[q].source ? f->cvss[q].source : "?");
+			free(f->severity_source);
+			f->severity_source = dd_strdup(sbuf);
+			break;
+		}
+}
+
+static int same_ids(const dd_finding *a, const dd_finding *b)
+{
+	if (strcmp(a->id, b->id) != 0 || a->n_aliases != b->n_aliases)
+		return 0;
+	for (size_t i = 0; i < a->n_aliases; i++)
+		if (strcmp(a->aliases[i], b->aliases[i]) != 0)
+			return 0;
+	return 1;
+}
+
+static int by_ids(const void *pa, const void *pb, void *ctx)
+{
+	const dd_finding *v = ctx;
+	const dd_finding *a = &v[*(const size_t *)pa], *b = &v[*(const size_t *)pb];
+	int c = strcmp(a->id, b->id);
+	if (c)
+		return c;
+	if (a->n_aliases != b->n_aliases)
+		return a->n_aliases < b->n_aliases ? -1 : 1;
+	for (size_t i = 0; i < a->n_aliases; i++)
+		if ((c = strcmp(a->aliases[i], b->aliases[i])))
+			return c;
+	return 0;
+}
+
+/* Enrich every finding with other sources' CVSS ratings, querying once per
+ * distinct (id, aliases) (libc6, libc-bin ... share glibc's CVEs), then
+ * finish the severities. */
+static int enrich_all(sqlite3_stmt *st, dd_findings *res)
+{
+	size_t *ord = NULL;
+	if (st && res->n) {
+		if (!(ord = dd_calloc(res->n, sizeof(size_t))))
+			return -1;
+		for (size_t i = 0; i < res->n; i++)
+			ord[i] = i;
+		qsort_r(ord, res->n, sizeof(size_t), by_ids, res->v);
+		for (size_t i = 0; i < res->n;) {
+			dd_finding *first = &res->v[ord[i]];
+			size_t j = i + 1, before = first->n_cvss;
+			if (enrich(st, first)) {
+				free(ord);
+				return -1;
+			}
+			for (; j < res->n && same_ids(first, &res->v[ord[j]]); j++) {
+				dd_finding *g = &res->v[ord[j]];
+				for (size_t q = before; q < first->n_cvss; q++)
+					if (cvss_add(g, first->cvss[q].source, first->cvss[q].type,
+						     first->cvss[q].vector, first->cvss[q].score,
+						     first->cvss[q].has_score)) {
+						free(ord);
+						return -1;
+					}
+			}
+			i = j;
+		}
+		free(ord);
+	}
+	for (size_t i = 0; i < res->n; i++)
+		finish_severity(&res->v[i]);
 	return 0;
 }
 
@@ -767,7 +833,7 @@ int dd_match_inventory(dd_findings **out, const dd_inventory *inv, dd_vulndb *db
 	int rc = 0;
 	long base = o ? o->base_layers : -1;
 	const dd_os *os = dd_inventory_os(inv);
-	sqlite3_stmt *enrich_st = NULL;
+	sqlite3_stmt *enrich_st = NULL, *exists_st = NULL;
 
 	*out = NULL;
 	if (!(res = dd_calloc(1, sizeof(*res))))
@@ -871,6 +937,10 @@ int dd_match_inventory(dd_findings **out, const dd_inventory *inv, dd_vulndb *db
 		}
 	}
 	qsort(keys, nk, sizeof(*keys), key_order);
+	if (nk && sqlite3_prepare_v2(dd_vulndb_sqlite(db),
+				     "SELECT 1 FROM affected WHERE ecosystem = ?1 AND package = ?2 LIMIT 1",
+				     -1, &exists_st, NULL) != SQLITE_OK)
+		exists_st = NULL;
 	for (size_t i = 0; i < nk;) {
 		size_t j = i;
 		group_ctx g;
@@ -886,6 +956,20 @@ int dd_match_inventory(dd_findings **out, const dd_inventory *inv, dd_vulndb *db
 		g.versions = versions;
 		g.n_members = j - i;
 		g.raw = &raw;
+		if (exists_st) {
+			/* a cheap index probe first: most packages have no entry, and
+			 * a full lookup costs a statement preparation */
+			int st;
+			sqlite3_reset(exists_st);
+			sqlite3_bind_text(exists_st, 1, keys[i].eco, -1, SQLITE_STATIC);
+			sqlite3_bind_text(exists_st, 2, keys[i].name, -1, SQLITE_STATIC);
+			st = sqlite3_step(exists_st);
+			sqlite3_reset(exists_st);
+			if (st == SQLITE_DONE) {
+				i = j;
+				continue;
+			}
+		}
 		rc = dd_vulndb_lookup(db, keys[i].eco, keys[i].name, group_cb, &g, err);
 		if (rc) {
 			if (rc > 0)
@@ -938,10 +1022,14 @@ int dd_match_inventory(dd_findings **out, const dd_inventory *inv, dd_vulndb *db
 			char fe[64];
 			if (make_finding(f, raw.v, idx, n, mname, mver,
 					 dd_match_ecosystem(fe, sizeof(fe), os, p->type),
-					 eco_of(p->type), base, p, enrich_st)) {
+					 eco_of(p->type), base, p)) {
 				rc = dd_error_oom(err);
 				goto done;
 			}
+		}
+		if (enrich_all(enrich_st, res)) {
+			rc = dd_error_oom(err);
+			goto done;
 		}
 		qsort(res->v, res->n, sizeof(dd_finding), finding_order);
 	}
@@ -949,6 +1037,7 @@ int dd_match_inventory(dd_findings **out, const dd_inventory *inv, dd_vulndb *db
 	res = NULL;
 done:
 	sqlite3_finalize(enrich_st);
+	sqlite3_finalize(exists_st);
 	for (size_t i = 0; i < raw.n; i++)
 		raw_release(&raw.v[i]);
 	free(raw.v);

@@ -83,7 +83,7 @@ int dd_findings_write_table(FILE *out, const dd_findings_report *r, dd_error *er
 		put_clean(out, "PACKAGE", wp + 2);
 		put_clean(out, "VULNERABILITY", wi + 2);
 		put_clean(out, "SEVERITY", 12);
-		put_clean(out, "STATUS", 14);
+		put_clean(out, "STATUS", 21);
 		put_clean(out, "INSTALLED", wv + 2);
 		put_clean(out, "FIXED", wf + 2);
 		fputs("LAYER  BASE\n", out);
@@ -105,7 +105,7 @@ int dd_findings_write_table(FILE *out, const dd_findings_report *r, dd_error *er
 			fputs("\033[0m", out);
 		for (int k = (int)strlen(dd_severity_name(f->severity)); k < 12; k++)
 			fputc(' ', out);
-		put_clean(out, f->status, 14);
+		put_clean(out, f->status, 21);
 		put_clean(out, p->version, wv + 2);
 		put_clean(out, f->fixed_version ? f->fixed_version : "", wf + 2);
 		snprintf(layer, sizeof(layer), "%d", p->layer);
