@@ -99,3 +99,64 @@ fi
 "$DRYDOCK" scan --db "$DB" --format json "docker-archive:$DD_ROOT/tests/data/image/alpine-310.tar.gz" >"$TMP/rated.json" 2>/dev/null
 check "CVSS from another source rates CVE-2021-3449 MEDIUM (5.9); nothing else changes" \
 	jqe '([.findings[] | select(.id == "CVE-2021-3449") | [.severity, .severity_source, .cvss[0].score]] == [["MEDIUM","cvss:RUSTSEC",5.9],["MEDIUM","cvss:RUSTSEC",5.9]]) and (.findings | length) == 20' "$TMP/rated.json"
+
+# Base vs application on a real two-layer image: alpine-310's layer, then a
+# layer that upgrades apk-tools to 2.10.6-r0 (rewriting lib/apk/db/installed),
+# as an OCI layout whose manifest carries the base annotations.
+if command -v python3 >/dev/null; then
+	mkdir -p "$TMP/x"
+	tar xzf "$DD_ROOT/tests/data/image/alpine-310.tar.gz" -C "$TMP/x"
+	python3 - "$TMP/x" "$TMP/app" <<'PY'
+import hashlib, io, json, os, sys, tarfile
+src, out = sys.argv[1], sys.argv[2]
+man = json.load(open(os.path.join(src, "manifest.json")))[0]
+base_layer = open(os.path.join(src, man["Layers"][0]), "rb").read()
+with tarfile.open(fileobj=io.BytesIO(base_layer)) as t:
+    db = t.extractfile("lib/apk/db/installed").read().decode()
+db = db.replace("P:apk-tools\nV:2.10.4-r2\n", "P:apk-tools\nV:2.10.6-r0\n")
+assert "V:2.10.6-r0" in db
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
+    for d in ("lib", "lib/apk", "lib/apk/db"):
+        ti = tarfile.TarInfo(d); ti.type = tarfile.DIRTYPE; ti.mode = 0o755; ti.mtime = 1700000000; t.addfile(ti)
+    data = db.encode()
+    ti = tarfile.TarInfo("lib/apk/db/installed"); ti.size = len(data); ti.mode = 0o644; ti.mtime = 1700000000
+    t.addfile(ti, io.BytesIO(data))
+app_layer = buf.getvalue()
+os.makedirs(os.path.join(out, "blobs", "sha256"))
+def blob(b):
+    d = hashlib.sha256(b).hexdigest()
+    open(os.path.join(out, "blobs", "sha256", d), "wb").write(b)
+    return "sha256:" + d, len(b)
+l0, s0 = blob(base_layer); l1, s1 = blob(app_layer)
+cfg = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
+                  "rootfs": {"type": "layers", "diff_ids": [l0, l1]}}).encode()
+c, cs = blob(cfg)
+lt = "application/vnd.oci.image.layer.v1.tar"
+m = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": c, "size": cs},
+    "layers": [{"mediaType": lt, "digest": l0, "size": s0}, {"mediaType": lt, "digest": l1, "size": s1}],
+    "annotations": {"org.opencontainers.image.base.name": "docker.io/library/alpine:3.10",
+                    "org.opencontainers.image.base.digest": "sha256:" + "ab" * 32}}).encode()
+md, ms = blob(m)
+json.dump({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "digest": md, "size": ms, "annotations": {"org.opencontainers.image.ref.name": "app"}}]},
+    open(os.path.join(out, "index.json"), "w"))
+open(os.path.join(out, "oci-layout"), "w").write('{"imageLayoutVersion": "1.0.0"}')
+PY
+	APP="oci:$TMP/app:app"
+	BASE="docker-archive:$DD_ROOT/tests/data/image/alpine-310.tar.gz"
+	"$DRYDOCK" scan --db "$DB" --format json "$APP" >"$TMP/app.json" 2>"$TMP/app.err"
+	check "annotations only: the base is named, from_base unknown, a warning asks for --base" \
+		jqe '.image.base.reference == "docker.io/library/alpine:3.10@sha256:abababababababababababababababababababababababababababababababab" and .image.base.known_from == "annotation" and ([.findings[] | select(.from_base != null)] | length) == 0' "$TMP/app.json"
+	check "annotations only: the warning names the base" grep -q "names its base (docker.io/library/alpine:3.10" "$TMP/app.err"
+	"$DRYDOCK" scan --db "$DB" --format json --base "$BASE" "$APP" >"$TMP/app.json" 2>"$TMP/app.err"
+	check "--base: apk-tools (upgraded on top) is application, the rest base" \
+		jqe '([.findings[] | select(.package.name == "apk-tools") | [.id, .from_base, .package.layer.index]] == [["CVE-2021-36159", false, 1]]) and ([.findings[] | select(.package.name != "apk-tools" and .from_base != true)] | length) == 0 and (.findings | length) == 19 and .image.base.layers == 1' "$TMP/app.json"
+	check "--base: remediation upgrades apk-tools on top and says the base needs renewing" \
+		jqe '([.remediation.upgrades[] | select(.package == "apk-tools")][0] | .upgrade_to == "2.10.7-r0" and .from_base == false) and .remediation.base_image.newer_base_image_needed and .remediation.base_image.findings == 18 and .summary.from_base == 18 and .summary.from_application == 1' "$TMP/app.json"
+	"$DRYDOCK" scan --db "$DB" "--base=$APP" "$BASE" >/dev/null 2>"$TMP/app.err"
+	check "--base that is not a prefix: warning, attribution unknown" grep -q "are not the bottom layers of the image" "$TMP/app.err"
+else
+	skip "base vs application" "python3 missing"
+fi
