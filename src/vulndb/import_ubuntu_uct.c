@@ -24,8 +24,10 @@
  *                         will-not-fix
  *   not-affected       -> not-affected
  *   DNE, and upstream/devel/snap lines -> not stored.
- * Priority (and Priority_<pkg>) becomes an "ubuntu" distro rating; CVSS
- * lines become CVSS severities attributed to their source (nvd, ...). */
+ * Priority becomes an "ubuntu" distro rating of the advisory, and the
+ * affected entries' urgency; a Priority_<pkg> line overrides it for that
+ * package (urgency, and a rating of the entry).  CVSS lines become CVSS
+ * severities attributed to their source (nvd, ...). */
 #include "vulndb/import_internal.h"
 
 #include <ctype.h>
@@ -117,6 +119,8 @@ struct uct {
 	char id[64];
 	char published[32];
 	char priority[32];
+	char pkg_prio_name[128]; /* the last Priority_<pkg>: line */
+	char pkg_prio[32];
 	dd_buf details;
 	int64_t adv;
 	int have_adv;
@@ -214,13 +218,24 @@ static int status_line(dd_vimport *im, struct uct *u, struct line l, dd_error *e
 	}
 	if ((rc = ensure_adv(im, u, err)))
 		return rc;
+	int own_prio = u->pkg_prio[0] && strcmp(u->pkg_prio_name, pkg) == 0;
 	memset(&in, 0, sizeof(in));
 	in.ecosystem = eco;
 	in.package = pkg;
 	in.status = st;
 	in.notes = !fixed && note[0] ? note : NULL;
+	in.urgency = own_prio ? u->pkg_prio : (u->priority[0] ? u->priority : NULL);
 	if ((rc = dd_vulndb_add_affected(im->db, u->adv, &in, &aff, err)))
 		return rc;
+	if (own_prio) { /* Priority_<pkg> overrides the CVE's priority */
+		dd_vuln_severity sv;
+		memset(&sv, 0, sizeof(sv));
+		sv.source = "ubuntu";
+		sv.type = "distro";
+		sv.rating = u->pkg_prio;
+		if ((rc = dd_vulndb_add_severity(im->db, u->adv, aff, &sv, err)))
+			return rc;
+	}
 	if (strcmp(st, DD_VULN_NOT_AFFECTED) != 0) {
 		if ((rc = dd_vulndb_add_range(im->db, aff, "ECOSYSTEM", NULL, &rg, err)) ||
 		    (rc = dd_vulndb_add_event(im->db, rg, "introduced", "0", err)))
@@ -317,8 +332,17 @@ static int import_uct(dd_vimport *im, const char *file, struct uct *u, const cha
 			field_value(l, 9, u->priority, sizeof(u->priority));
 		} else if (starts(l, "CVSS:")) {
 			field = F_CVSS;
-		} else if (starts(l, "Patches_") || starts(l, "Priority_") || starts(l, "Tags_")) {
-			/* Per-package priorities are not kept yet. */
+		} else if (starts(l, "Priority_")) {
+			const char *colon = memchr(l.p, ':', l.n);
+			size_t nn = colon ? (size_t)(colon - l.p - 9) : 0;
+			if (colon && nn > 0 && nn < sizeof(u->pkg_prio_name)) {
+				snprintf(u->pkg_prio_name, sizeof(u->pkg_prio_name), "%.*s", (int)nn,
+					 l.p + 9);
+				field_value(l, (size_t)(colon - l.p) + 1, u->pkg_prio,
+					    sizeof(u->pkg_prio));
+			}
+		} else if (starts(l, "Patches_") || starts(l, "Tags_")) {
+			/* Patch URLs and tags are not kept. */
 		} else {
 			const char *colon = memchr(l.p, ':', l.n);
 			const char *us = colon ? memchr(l.p, '_', (size_t)(colon - l.p)) : NULL;

@@ -53,10 +53,17 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* A fresh DB for each test, even when an earlier test failed half-way. */
 static dd_vulndb *open_db(void)
 {
 	dd_vulndb *db = NULL;
 	dd_error e = DD_ERROR_INIT;
+	char side[160];
+	unlink(dbpath);
+	snprintf(side, sizeof(side), "%s-wal", dbpath);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", dbpath);
+	unlink(side);
 	int rc = dd_vulndb_open(&db, dbpath, 0, &e);
 	if (rc)
 		fail_msg("open: %s", e.msg);
@@ -542,11 +549,11 @@ static void test_ubuntu_cve_tracker(void **state)
 	struct hits h = lookup(db, "Ubuntu:Pro:12.04:LTS", "shadow");
 	assert_int_equal(h.n, 1);
 	assert_string_equal(h.text[0], "CVE-2005-4890 Ubuntu:Pro:12.04:LTS shadow affected "
-				       "[ECOSYSTEM introduced=0] sev=ubuntu/distro/low "
+				       "urgency=low [ECOSYSTEM introduced=0] sev=ubuntu/distro/low "
 				       "sev=nvd/CVSS_V3/7.8/HIGH");
 	h = lookup(db, "Ubuntu:12.04:LTS", "shadow");
 	assert_int_equal(h.n, 1);
-	assert_non_null(strstr(h.text[0], "shadow end-of-life [ECOSYSTEM introduced=0]"));
+	assert_non_null(strstr(h.text[0], "shadow end-of-life urgency=low [ECOSYSTEM introduced=0]"));
 	assert_int_equal(lookup(db, "Ubuntu:18.04:LTS", "sudo").n, 1);
 	assert_int_equal(count(db, "SELECT count(*) FROM advisories WHERE published="
 				   "'2019-11-04T19:15:00Z'"), 1);
@@ -557,7 +564,7 @@ static void test_ubuntu_cve_tracker(void **state)
 	assert_non_null(strstr(h.text[0], "[ECOSYSTEM introduced=0 fixed=4.15.0-1080.90]"));
 	h = lookup(db, "Ubuntu:19.10", "linux-oem"); /* pending: not released yet */
 	assert_int_equal(h.n, 1);
-	assert_non_null(strstr(h.text[0], "linux-oem affected [ECOSYSTEM introduced=0]"));
+	assert_non_null(strstr(h.text[0], "linux-oem affected urgency=low [ECOSYSTEM introduced=0]"));
 	/* DNE lines and upstream/devel are not stored. */
 	assert_int_equal(count(db, "SELECT count(*) FROM affected WHERE package='linux-oem'"), 3);
 	dd_vulndb_close(db);
@@ -660,6 +667,18 @@ static void test_malformed_records(void **state)
 	assert_int_equal(st.affected, 1);
 	assert_int_equal(st.skipped, 2);
 	assert_int_equal(import_text(db, "u", "Candidate: nonsense\n", 0, &st, &e), DD_EINPUT);
+	/* Priority_<pkg> overrides the CVE's priority for that package. */
+	assert_int_equal(import_text(db, "u", "Candidate: CVE-2020-0004\nPriority: high\n"
+					      "Patches_x:\nPriority_x: low\nfocal_x: needed\n"
+					      "Patches_y:\nfocal_y: needed\n", 0, &st, &e), 0);
+	struct hits h = lookup(db, "Ubuntu:20.04:LTS", "x");
+	assert_int_equal(h.n, 1);
+	assert_string_equal(h.text[0], "CVE-2020-0004 Ubuntu:20.04:LTS x affected urgency=low "
+				       "[ECOSYSTEM introduced=0] sev=ubuntu/distro/high "
+				       "sev=ubuntu/distro/low");
+	h = lookup(db, "Ubuntu:20.04:LTS", "y");
+	assert_string_equal(h.text[0], "CVE-2020-0004 Ubuntu:20.04:LTS y affected urgency=high "
+				       "[ECOSYSTEM introduced=0] sev=ubuntu/distro/high");
 	/* Found by fuzz_debian_tracker: a blank-but-indented line in a record. */
 	assert_int_equal(import_text(db, "l", "CVE-2020-0002 (x)\n    \n\t- e 1.0\n", 0, &st,
 				     &e), 0);
