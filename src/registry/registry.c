@@ -630,75 +630,61 @@ static int finish_put(dd_registry *r, const char *url, dd_reader *src, uint64_t 
 	return rc;
 }
 
-int dd_registry_push_blob(dd_registry *r, const dd_digest *digest, uint64_t size,
-			  dd_reader *src, const char *mount_from, dd_error *err)
-{
-	char *loc = NULL, *url = NULL;
-	int rc;
-
-	rc = dd_registry_blob_exists(r, digest, err);
-	if (rc)
-		return rc < 0 ? rc : 0;
-	if ((rc = refresh_if_needed(r, err)))
-		return rc;
-	rc = start_upload(r, digest, mount_from, &loc, err);
-	if (rc == 1)
-		return 0; /* mounted */
-	if (rc)
-		return rc;
-	url = upload_url(r, loc, digest);
-	rc = url ? finish_put(r, url, src, size, digest, err) : dd_error_oom(err);
-	free(loc);
-	free(url);
-	return rc;
-}
-
-struct mem_reader {
-	const unsigned char *p;
-	size_t n, off;
+/* A reader limited to the next `left` bytes of another. */
+struct limit_reader {
+	dd_reader *in;
+	uint64_t left;
 };
 
-static ssize_t mem_read(void *ctx, void *buf, size_t n, dd_error *err)
+static ssize_t limit_read(void *ctx, void *buf, size_t n, dd_error *err)
 {
-	struct mem_reader *m = ctx;
-	(void)err;
-	if (n > m->n - m->off)
-		n = m->n - m->off;
-	memcpy(buf, m->p + m->off, n);
-	m->off += n;
-	return (ssize_t)n;
+	struct limit_reader *l = ctx;
+	ssize_t r;
+	if (l->left == 0)
+		return 0;
+	if (n > l->left)
+		n = (size_t)l->left;
+	r = dd_reader_read(l->in, buf, n, err);
+	if (r == 0)
+		return dd_error_set(err, DD_EINPUT, "blob ended early");
+	if (r > 0)
+		l->left -= (uint64_t)r;
+	return r;
 }
 
-int dd_registry_push_blob_mem(dd_registry *r, const dd_digest *digest, const void *p, size_t n,
-			      size_t chunk, dd_error *err)
+/* Chunk size of uploads: DRYDOCK_UPLOAD_CHUNK bytes (tests set it small),
+ * else 64 MiB; a blob no larger than one chunk goes in one PUT. */
+static uint64_t upload_chunk(void)
 {
-	struct mem_reader m = { p, n, 0 };
-	dd_reader rd = { mem_read, &m };
-	char *loc = NULL, *url = NULL;
-	int rc;
+	const char *e = getenv("DRYDOCK_UPLOAD_CHUNK");
+	long long v = e ? strtoll(e, NULL, 10) : 0;
+	return v >= 1024 ? (uint64_t)v : (uint64_t)64 << 20;
+}
 
-	if (!chunk || chunk >= n)
-		return dd_registry_push_blob(r, digest, n, &rd, NULL, err);
-	rc = dd_registry_blob_exists(r, digest, err);
-	if (rc)
-		return rc < 0 ? rc : 0;
-	if ((rc = start_upload(r, digest, NULL, &loc, err)))
-		return rc;
-	for (size_t off = 0; off < n && !rc; off += chunk) {
-		size_t len = n - off < chunk ? n - off : chunk;
-		char range[96], clen[64];
-		const char *h[] = { "Content-Type: application/octet-stream", range, clen, NULL };
+/* Chunked upload: PATCH with Content-Range per chunk (each streamed from
+ * src, never buffered), then PUT ?digest= to close the session. */
+static int push_chunked(dd_registry *r, const dd_digest *digest, uint64_t size, dd_reader *src,
+			char *loc, uint64_t chunk, dd_error *err)
+{
+	char *url = NULL;
+	int rc = 0;
+
+	for (uint64_t off = 0; off < size && !rc; off += chunk) {
+		uint64_t len = size - off < chunk ? size - off : chunk;
+		struct limit_reader lr = { src, len };
+		dd_reader part = { limit_read, &lr };
+		char range[96];
+		const char *h[] = { "Content-Type: application/octet-stream", range, NULL };
 		dd_http_response resp;
+		const char *auth;
+
 		free(url);
-		url = upload_url(r, loc, NULL);
-		if (!url) {
-			rc = dd_error_oom(err);
-			break;
-		}
-		snprintf(range, sizeof(range), "Content-Range: %zu-%zu", off, off + len - 1);
-		snprintf(clen, sizeof(clen), "Content-Length: %zu", len);
-		const char *auth = dd_http_same_origin(url, r->base) ? r->auth : NULL;
-		dd_http_req req = { "PATCH", url, auth, h, (const char *)p + off, len, 65536, NULL, 0 };
+		if (!(url = upload_url(r, loc, NULL)))
+			return dd_error_oom(err);
+		auth = dd_http_same_origin(url, r->base) ? r->auth : NULL;
+		snprintf(range, sizeof(range), "Content-Range: %llu-%llu", (unsigned long long)off,
+			 (unsigned long long)(off + len - 1));
+		dd_http_req req = { "PATCH", url, auth, h, NULL, 0, 65536, &part, len };
 		rc = dd_http_request(r->http, &req, &resp, NULL, err);
 		if (!rc && resp.status != 202)
 			rc = status_error(r, "blob upload chunk", digest->s, resp.status, err);
@@ -710,11 +696,46 @@ int dd_registry_push_blob_mem(dd_registry *r, const dd_digest *digest, const voi
 		}
 		dd_http_response_release(&resp);
 	}
+	free(url);
 	if (!rc) {
-		free(url);
+		/* the stream must end exactly here (its reader verifies the digest) */
+		unsigned char extra;
+		ssize_t n = dd_reader_read(src, &extra, 1, err);
+		if (n < 0)
+			rc = (int)n;
+		else if (n > 0)
+			rc = dd_error_set(err, DD_EINPUT, "blob %s is larger than %llu bytes", digest->s,
+					  (unsigned long long)size);
+	}
+	if (!rc) {
 		url = upload_url(r, loc, digest);
 		rc = url ? finish_put(r, url, NULL, 0, digest, err) : dd_error_oom(err);
+		free(url);
 	}
+	free(loc);
+	return rc;
+}
+
+int dd_registry_push_blob(dd_registry *r, const dd_digest *digest, uint64_t size,
+			  dd_reader *src, const char *mount_from, dd_error *err)
+{
+	char *loc = NULL, *url = NULL;
+	int rc;
+
+	rc = dd_registry_blob_exists(r, digest, err);
+	if (rc)
+		return rc; /* 1: already there */
+	if ((rc = refresh_if_needed(r, err)))
+		return rc;
+	rc = start_upload(r, digest, mount_from, &loc, err);
+	if (rc == 1)
+		return 1; /* mounted */
+	if (rc)
+		return rc;
+	if (size > upload_chunk())
+		return push_chunked(r, digest, size, src, loc, upload_chunk(), err);
+	url = upload_url(r, loc, digest);
+	rc = url ? finish_put(r, url, src, size, digest, err) : dd_error_oom(err);
 	free(loc);
 	free(url);
 	return rc;

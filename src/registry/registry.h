@@ -78,17 +78,14 @@ int dd_registry_list_tags(dd_registry *r, int (*cb)(void *ctx, const char *tag),
 /* 1 when the registry has the blob, 0 when not. */
 int dd_registry_blob_exists(dd_registry *r, const dd_digest *digest, dd_error *err);
 
-/* Upload a blob of `size` bytes read from src (POST then a monolithic PUT
- * with ?digest=).  When `mount_from` names another repository on the same
+/* Upload a blob of `size` bytes read from src: POST, then one PUT with
+ * ?digest= or, above the chunk size (64 MiB; DRYDOCK_UPLOAD_CHUNK), PATCH
+ * chunks streamed from src and a closing PUT.  When `mount_from` names another repository on the same
  * registry, a cross-repository mount is tried first (no bytes move).
- * The registry verifies the digest; so does the reader's owner. */
+ * The registry verifies the digest; so does the reader's owner.
+ * Returns 0 when uploaded, 1 when the registry had it or mounted it. */
 int dd_registry_push_blob(dd_registry *r, const dd_digest *digest, uint64_t size,
 			  dd_reader *src, const char *mount_from, dd_error *err);
-
-/* Upload a small blob held in memory, in chunks of chunk bytes (PATCH with
- * Content-Range, then PUT ?digest=) when chunk > 0, else monolithically. */
-int dd_registry_push_blob_mem(dd_registry *r, const dd_digest *digest, const void *p, size_t n,
-			      size_t chunk, dd_error *err);
 
 /* PUT a manifest or index under reference (tag or its digest). */
 int dd_registry_put_manifest(dd_registry *r, const char *reference, const char *media_type,

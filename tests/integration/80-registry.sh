@@ -69,6 +69,27 @@ if start plain; then
 	else
 		fail "find the layer blob on the registry's disk" "$blob"
 	fi
+	# drydock copy: registry -> oci: -> registry and registry -> registry keep the digest.
+	"$DRYDOCK" copy -q "$reg/lib/alpine:3.10" "oci:$TMP/copy-oci:v1" 2>"$TMP/err" &&
+		[ "$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == "v1") | .digest' "$TMP/copy-oci/index.json")" = "$want" ] &&
+		[ "$(sha256sum <"$TMP/copy-oci/blobs/sha256/${want#sha256:}" | cut -d' ' -f1)" = "${want#sha256:}" ] &&
+		ok "copy registry -> oci: preserves the manifest digest" || fail "copy registry -> oci:" "$(cat "$TMP/err")"
+	"$DRYDOCK" copy -q "oci:$TMP/copy-oci:v1" "$reg/other/alpine:copied" 2>"$TMP/err" &&
+		[ "$("$DRYDOCK" resolve "$reg/other/alpine:copied")" = "$want" ] &&
+		ok "copy oci: -> registry preserves the manifest digest" || fail "copy oci: -> registry" "$(cat "$TMP/err")"
+	"$DRYDOCK" copy "$reg/lib/alpine:3.10" "$reg/third/alpine:mounted" 2>"$TMP/err" &&
+		grep -q ": 0 blobs" "$TMP/err" && [ "$("$DRYDOCK" resolve "$reg/third/alpine:mounted")" = "$want" ] &&
+		ok "copy within one registry mounts blobs instead of sending them" || fail "copy within one registry mounts" "$(cat "$TMP/err")"
+	skopeo inspect --tls-verify=false "docker://$reg/third/alpine:mounted" >/dev/null 2>&1 &&
+		ok "skopeo reads the copied image" || fail "skopeo reads the copied image"
+	"$DRYDOCK" copy -q "$reg/lib/alpine:3.10" "docker-archive:$TMP/copy.tar:copy/alpine:1" 2>"$TMP/err" &&
+		[ "$(skopeo inspect docker-archive:"$TMP/copy.tar" | jq -r '.Layers | join(",")')" = "$(skopeo inspect docker-archive:"$TMP/alpine.tar" | jq -r '.Layers | join(",")')" ] &&
+		ok "copy registry -> docker-archive keeps the diff_ids" || fail "copy registry -> docker-archive" "$(cat "$TMP/err")"
+	DRYDOCK_UPLOAD_CHUNK=100000 "$DRYDOCK" copy -q "oci:$TMP/copy-oci:v1" "$reg/chunked/alpine:1" 2>"$TMP/err" &&
+		[ "$("$DRYDOCK" resolve "$reg/chunked/alpine:1")" = "$want" ] &&
+		[ "$(skopeo inspect --tls-verify=false "docker://$reg/chunked/alpine:1" | jq -r .Digest)" = "$want" ] &&
+		ok "chunked upload (PATCH + Content-Range) gives the same image" || fail "chunked upload" "$(cat "$TMP/err")"
+	expect_exit 2 "copy to a digest is refused" "$DRYDOCK" copy "$reg/lib/alpine:3.10" "$reg/x/y@$want"
 	expect_exit 3 "unknown tag exits 3" "$DRYDOCK" resolve $reg/lib/alpine:nope
 	grep -q "not found" "$TMP/err" && ok "unknown tag says not found" || fail "unknown tag says not found" "$(cat "$TMP/err")"
 	expect_exit 2 "malformed reference exits 2" "$DRYDOCK" resolve "$reg/Lib/alpine:3.10"
