@@ -18,6 +18,7 @@
 #include "image/image.h"
 #include "inventory/inventory.h"
 #include "match/filter.h"
+#include "match/invstore.h"
 #include "match/match.h"
 #include "report/findings_common.h"
 #include "report/purl.h"
@@ -28,7 +29,8 @@
 
 static struct {
 	const char *format, *output, *severity, *fail_on, *ignore_file, *vex, *db, *base, *sbom;
-	int ignore_unfixed;
+	const char *inventory_dir;
+	int ignore_unfixed, no_store;
 	struct dd_image_cli img;
 } o;
 
@@ -52,6 +54,10 @@ static const struct dd_opt opts[] = {
 	  "the base image: its layers (a prefix of IMAGE's) count as base layers" },
 	{ "sbom", 0, DD_OPT_STR, &o.sbom, "FILE",
 	  "scan a CycloneDX or SPDX JSON SBOM instead of an image" },
+	{ "inventory-dir", 0, DD_OPT_STR, &o.inventory_dir, "DIR",
+	  "keep the image's inventory here for 'drydock rescan' (default $XDG_CACHE_HOME/drydock/inventories)" },
+	{ "no-store", 0, DD_OPT_FLAG, &o.no_store, NULL,
+	  "do not keep the inventory for 'drydock rescan'" },
 	DD_IMAGE_CLI_OPTS(o.img),
 	{ 0 },
 };
@@ -344,6 +350,18 @@ int dd_cmd_scan(int argc, char **argv, dd_error *err)
 	}
 	if ((rc = dd_match_inventory(&fs, inv, db, &mo, err)))
 		goto done;
+	if (!o.no_store && !o.sbom) {
+		/* for `drydock rescan`: the inventory and the unfiltered findings */
+		dd_buf dir = DD_BUF_INIT;
+		dd_error se = DD_ERROR_INIT;
+		int stored = 0;
+		if ((o.inventory_dir ? dd_buf_puts(&dir, o.inventory_dir) != 0
+				     : dd_invstore_default_dir(&dir, &se) != 0) ||
+		    dd_invstore_save(dd_buf_cstr(&dir), inv, mo.base_layers, fs, &stored, &se) != 0)
+			dd_warn("the inventory was not kept for 'drydock rescan': %s",
+				se.msg[0] ? se.msg : "out of memory");
+		dd_buf_release(&dir);
+	}
 	for (size_t i = fs->n; i-- > 0;)
 		if (!allow[fs->v[i].severity] || (o.ignore_unfixed && !fs->v[i].fixed_version))
 			dd_findings_remove(fs, i);
