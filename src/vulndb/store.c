@@ -95,7 +95,6 @@ static sqlite3_stmt *stmt(dd_vulndb *db, int which, dd_error *err)
 		return NULL;
 	}
 	sqlite3_reset(db->st[which]);
-	sqlite3_clear_bindings(db->st[which]);
 	return db->st[which];
 }
 
