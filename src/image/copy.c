@@ -14,6 +14,7 @@
 #include "image/internal.h"
 #include "layer/decomp.h"
 #include "registry/registry.h"
+#include "util/fs.h"
 #include "util/banned.h"
 
 #define COPY_BUF ((size_t)256 << 10)
@@ -125,26 +126,6 @@ typedef struct copy {
 
 /* -- oci: -- */
 
-static int mkdir_p(const char *path, dd_error *err)
-{
-	char tmp[4096];
-	size_t n = strlen(path);
-	if (n == 0 || n >= sizeof(tmp))
-		return dd_error_set(err, DD_EUSAGE, "destination path too long");
-	memcpy(tmp, path, n + 1);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-			return dd_error_set(err, DD_EENV, "cannot create %s: %s", tmp, strerror(errno));
-		*p = '/';
-	}
-	if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-		return dd_error_set(err, DD_EENV, "cannot create %s: %s", tmp, strerror(errno));
-	return 0;
-}
-
 static int write_all(int fd, const void *p, size_t n)
 {
 	const char *c = p;
@@ -250,7 +231,7 @@ static int oci_open(copy *c, dd_error *err)
 	struct stat st;
 	int rc;
 
-	if ((rc = mkdir_p(c->dref.path, err)))
+	if ((rc = dd_mkdir_p(c->dref.path, err)))
 		return rc;
 	c->dirfd = open(c->dref.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (c->dirfd < 0)
