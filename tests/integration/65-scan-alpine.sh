@@ -9,6 +9,7 @@
 #  - an image whose release the DB lacks gets a loud warning, not a clean result.
 . "$DD_ROOT/tests/lib.sh"
 jqe() { jq -e "$@" >/dev/null; }
+export XDG_CACHE_HOME="$TMP/cache" # scan keeps inventories there (drydock rescan)
 
 D="$DD_ROOT/tests/data/match"
 if ! command -v jq >/dev/null; then

@@ -7,6 +7,7 @@
 # binary libssl1.1 is matched as openssl, zlib1g as zlib.
 . "$DD_ROOT/tests/lib.sh"
 jqe() { jq -e "$@" >/dev/null; }
+export XDG_CACHE_HOME="$TMP/cache" # scan keeps inventories there (drydock rescan)
 
 D="$DD_ROOT/tests/data/match"
 command -v jq >/dev/null || { skip "debian scan" "jq missing"; exit 0; }

@@ -7,6 +7,7 @@
 # 7.5 HIGH, no fix listed).
 . "$DD_ROOT/tests/lib.sh"
 jqe() { jq -e "$@" >/dev/null; }
+export XDG_CACHE_HOME="$TMP/cache" # scan keeps inventories there (drydock rescan)
 
 D="$DD_ROOT/tests/data/match"
 IMG="docker-archive:$DD_ROOT/tests/data/image/alpine-310.tar.gz"

@@ -9,6 +9,7 @@
 # the validator is shown to reject a broken document of each kind.
 . "$DD_ROOT/tests/lib.sh"
 jqe() { jq -e "$@" >/dev/null; }
+export XDG_CACHE_HOME="$TMP/cache" # scan keeps inventories there (drydock rescan)
 
 D="$DD_ROOT/tests/data/match"
 S="$D/schemas"

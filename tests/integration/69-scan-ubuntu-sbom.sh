@@ -8,6 +8,7 @@
 # SBOMs of alpine-310, and a syft-style CycloneDX, give the image's findings.
 . "$DD_ROOT/tests/lib.sh"
 jqe() { jq -e "$@" >/dev/null; }
+export XDG_CACHE_HOME="$TMP/cache" # scan keeps inventories there (drydock rescan)
 
 D="$DD_ROOT/tests/data/match"
 command -v jq >/dev/null || { skip "ubuntu and sbom scans" "jq missing"; exit 0; }
@@ -97,3 +98,26 @@ check "--sbom (syft-style CycloneDX): musl and libssl1.1 (as openssl) findings, 
 check "--sbom: non-OS components are reported as not checked" grep -q "1 components are not OS packages" "$TMP/err"
 expect_exit 3 "--sbom with something that is not an SBOM is bad input" "$DRYDOCK" scan --db "$DB" --sbom "$D/feeds/alpine-v3.10-main.json"
 expect_exit 2 "--sbom with an IMAGE too is a usage error" "$DRYDOCK" scan --db "$DB" --sbom "$TMP/syft.json" "$IMG"
+
+# ---- (c) rescan: stored inventories re-matched against a changed DB ----
+INV="$TMP/inv"
+"$DRYDOCK" scan --db "$DB" --inventory-dir "$INV" "$IMG" >/dev/null 2>&1
+"$DRYDOCK" scan --db "$DB" --inventory-dir "$INV" --sbom "$TMP/syft.json" >/dev/null 2>&1
+check "scan keeps one inventory per image (not for --sbom)" test "$(ls "$INV" | wc -l)" = 1
+expect_exit 0 "rescan with an unchanged DB" "$DRYDOCK" rescan --db "$DB" --inventory-dir "$INV" --fail-on-change
+check "rescan: unchanged image listed as such" grep -q "^unchanged .*alpine-310.tar.gz (20 -> 20 findings)" "$TMP/out"
+"$DRYDOCK" db import --db "$DB" "$D/feeds/osv/zlib-unfixed.json" >/dev/null 2>&1
+expect_exit 1 "rescan --fail-on-change after a new advisory: exit 1" "$DRYDOCK" rescan --db "$DB" --inventory-dir "$INV" --fail-on-change
+check "rescan: the new finding is listed" grep -q "^  + zlib CVE-2018-25032 affected -" "$TMP/out"
+"$DRYDOCK" rescan --db "$DB" --inventory-dir "$INV" -f json >"$TMP/r.json" 2>/dev/null
+check "rescan: the stored findings were updated (no change the second time)" jqe '.changed == 0 and .images[0].findings_now == 21' "$TMP/r.json"
+cp "$DD_ROOT/tests/data/image/alpine-310.tar.gz" "$TMP/copy.tar.gz"
+"$DRYDOCK" scan --db "$DB" --inventory-dir "$INV" "docker-archive:$TMP/copy.tar.gz" >/dev/null 2>&1
+rm -f "$TMP/copy.tar.gz"
+"$DRYDOCK" rescan --db "$DB" --inventory-dir "$INV" -f json >"$TMP/r.json" 2>/dev/null
+check "rescan never reads the image; the same image under another name is one entry (keyed by digests)" \
+	jqe '(.images | length) == 1 and (.images[0].reference | endswith("copy.tar.gz"))' "$TMP/r.json"
+echo '{"schema":"drydock-inventory/1","image":{},"os":{},"packages":[{"type":"apk"}],"findings":[]}' >"$INV/$(printf '%064d' 0).json"
+"$DRYDOCK" rescan --db "$DB" --inventory-dir "$INV" >"$TMP/out" 2>"$TMP/err"
+check "rescan: a damaged stored inventory is a warning, the others are rescanned" \
+	bash -c "grep -q 'malformed stored inventory' '$TMP/err' && grep -q '1 image(s) rescanned' '$TMP/out'"
