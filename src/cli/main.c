@@ -15,12 +15,12 @@ static int cmd_version(int argc, char **argv, dd_error *err);
 static const struct dd_cmd commands[] = {
 	{ "inspect", dd_cmd_inspect, "show an image's manifest, config and layers" },
 	{ "sbom", dd_cmd_sbom, "list the OS packages of an image (table, JSON, CycloneDX, SPDX)" },
+	{ "cache", dd_cmd_cache, "show or prune the layer cache" },
 	{ "copy", dd_cmd_copy, "copy an image between oci:, docker-archive: and registries" },
 	{ "resolve", dd_cmd_resolve, "print the digest a registry reference points to" },
 	{ "version-cmp", dd_cmd_version_cmp, "compare two versions with an ecosystem's ordering" },
 	{ "db", dd_cmd_db, "import vulnerability feeds; show, export the vulnerability DB" },
 	{ "scan", dd_cmd_scan, "find known vulnerabilities in an image or SBOM (table, JSON, SARIF, CycloneDX, OpenVEX)" },
-	{ "rescan", dd_cmd_rescan, "re-match every scanned image against the current DB; list what changed" },
 	{ "rescan", dd_cmd_rescan, "re-match every scanned image against the current DB; list what changed" },
 	{ "help", cmd_help, "show help for drydock or one command" },
 	{ "version", cmd_version, "print drydock's version" },
