@@ -122,6 +122,7 @@ struct uct {
 	char pkg_prio_name[128]; /* the last Priority_<pkg>: line */
 	char pkg_prio[32];
 	dd_buf details;
+	dd_buf refs; /* URLs of References:, one a line */
 	int64_t adv;
 	int have_adv;
 };
@@ -260,7 +261,7 @@ static int import_uct(dd_vimport *im, const char *file, struct uct *u, const cha
 		      size_t len, dd_error *err)
 {
 	const char *p = data, *end = data + len;
-	enum { F_NONE, F_DESC, F_CVSS, F_OTHER } field = F_NONE;
+	enum { F_NONE, F_DESC, F_CVSS, F_REFS, F_OTHER } field = F_NONE;
 	size_t lineno = 0;
 	int rc;
 
@@ -279,7 +280,10 @@ static int import_uct(dd_vimport *im, const char *file, struct uct *u, const cha
 				c.p++;
 				c.n--;
 			}
-			if (field == F_DESC && c.n) {
+			if (field == F_REFS && c.n && c.n < 2000 && !memchr(c.p, ' ', c.n)) {
+				dd_buf_append(&u->refs, c.p, c.n);
+				dd_buf_putc(&u->refs, '\n');
+			} else if (field == F_DESC && c.n) {
 				if (u->details.len)
 					dd_buf_putc(&u->details, '\n');
 				dd_buf_append(&u->details, c.p, c.n > 4000 ? 4000 : c.n);
@@ -326,6 +330,8 @@ static int import_uct(dd_vimport *im, const char *file, struct uct *u, const cha
 			    h >= 0 && h < 24 && mi >= 0 && mi < 60 && s >= 0 && s < 61)
 				snprintf(u->published, sizeof(u->published),
 					 "%04d-%02d-%02dT%02d:%02d:%02dZ", y, mo, d, h, mi, s);
+		} else if (starts(l, "References:")) {
+			field = F_REFS;
 		} else if (starts(l, "Description:")) {
 			field = F_DESC;
 		} else if (starts(l, "Priority:")) {
@@ -365,7 +371,18 @@ static int import_uct(dd_vimport *im, const char *file, struct uct *u, const cha
 	}
 	if (!u->id[0] || strncmp(u->id, "CVE-", 4) != 0)
 		return dd_error_set(err, DD_EINPUT, "no 'Candidate: CVE-...' line");
-	return ensure_adv(im, u, err); /* one advisory per file, even if all DNE */
+	if ((rc = ensure_adv(im, u, err))) /* one advisory per file, even if all DNE */
+		return rc;
+	for (const char *r = dd_buf_cstr(&u->refs); *r;) {
+		const char *e = strchr(r, '\n');
+		char url[2048];
+		size_t n = e ? (size_t)(e - r) : strlen(r);
+		snprintf(url, sizeof(url), "%.*s", (int)n, r);
+		if ((rc = dd_vulndb_add_reference(im->db, u->adv, "WEB", url, err)))
+			return rc;
+		r += n + (e ? 1 : 0);
+	}
+	return 0;
 }
 
 int dd_vimport_ubuntu_uct(dd_vimport *im, const char *file, const char *data, size_t len,
@@ -381,6 +398,7 @@ int dd_vimport_ubuntu_uct(dd_vimport *im, const char *file, const char *data, si
 		return rc;
 	int arc = import_uct(im, file, &u, data, len, &rerr);
 	dd_buf_release(&u.details);
+	dd_buf_release(&u.refs);
 	if ((rc = dd_vulndb_record_end(im->db, arc != 0, err)))
 		return rc;
 	if (arc == DD_EINPUT)

@@ -557,6 +557,10 @@ static void test_ubuntu_cve_tracker(void **state)
 	assert_int_equal(lookup(db, "Ubuntu:18.04:LTS", "sudo").n, 1);
 	assert_int_equal(count(db, "SELECT count(*) FROM advisories WHERE published="
 				   "'2019-11-04T19:15:00Z'"), 1);
+	/* The five References: URLs of the file. */
+	assert_int_equal(count(db, "SELECT count(*) FROM refs"), 5);
+	assert_int_equal(count(db, "SELECT count(*) FROM refs WHERE url='http://www.openwall.com/"
+				   "lists/oss-security/2011/06/02/3'"), 1);
 
 	import_ok(db, "uct2", DATA "ubuntu/include_pending", &st);
 	h = lookup(db, "Ubuntu:18.04:LTS", "linux-oem");
