@@ -70,19 +70,13 @@ int dd_findings_write_sarif(FILE *out, const dd_findings_report *r, dd_error *er
 		const dd_package *p = dd_finding_package(r, f);
 		size_t ri = 0;
 		int found = 0;
-		/* rule index: the first finding with this id */
-		for (size_t k = 0; k < i; k++) {
-			int first = 1;
-			for (size_t q = 0; q < k; q++)
-				if (strcmp(fs->v[q].id, fs->v[k].id) == 0)
-					first = 0;
-			if (!first)
-				continue;
-			if (strcmp(fs->v[k].id, f->id) == 0) {
+		/* rule index: position of this id among the rules so far */
+		for (; ri < json_array_size(rules); ri++) {
+			const char *rid = json_string_value(json_object_get(json_array_get(rules, ri), "id"));
+			if (rid && strcmp(rid, f->id) == 0) {
 				found = 1;
 				break;
 			}
-			ri++;
 		}
 		if (!found) {
 			json_t *rule = dd_jobj(&c), *props = dd_jobj(&c), *tags = dd_jarr(&c);
