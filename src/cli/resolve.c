@@ -16,8 +16,8 @@
 #include "util/banned.h"
 
 static struct {
-	const char *platform;
-	int tags;
+	const char *platform, *artifact_type;
+	int tags, referrers;
 	struct dd_registry_cli reg;
 } o;
 
@@ -25,6 +25,9 @@ static const struct dd_opt opts[] = {
 	{ "platform", 0, DD_OPT_STR, &o.platform, "OS/ARCH[/VARIANT]",
 	  "print the digest of this platform's manifest when REF is an index" },
 	{ "tags", 0, DD_OPT_FLAG, &o.tags, NULL, "list the repository's tags instead" },
+	{ "referrers", 0, DD_OPT_FLAG, &o.referrers, NULL,
+	  "list the manifests that refer to REF (signatures, SBOMs, attestations)" },
+	{ "artifact-type", 0, DD_OPT_STR, &o.artifact_type, "TYPE", "with --referrers: only this artifact type" },
 	DD_REGISTRY_CLI_OPTS(o.reg),
 	{ 0 },
 };
@@ -34,7 +37,8 @@ static const struct dd_cmdspec spec = {
 	"Print the digest a registry reference points to.",
 	"REF is a registry reference: [docker://]HOST[:PORT]/NAME[:TAG|@DIGEST]\n"
 	"(docker.io/library/ is implied as docker does).  Costs one HEAD request\n"
-	"(a GET when the registry does not send Docker-Content-Digest).",
+	"(a GET when the registry does not send Docker-Content-Digest).  --referrers\n"
+	"prints one line per referrer: DIGEST ARTIFACT-TYPE MEDIA-TYPE.",
 	opts,
 };
 
@@ -42,6 +46,13 @@ static int print_tag(void *ctx, const char *tag)
 {
 	(void)ctx;
 	printf("%s\n", tag);
+	return 0;
+}
+
+static int print_referrer(void *ctx, const dd_referrer *r)
+{
+	(void)ctx;
+	printf("%s %s %s\n", r->digest.s, r->artifact_type ? r->artifact_type : "-", r->media_type);
 	return 0;
 }
 
@@ -114,7 +125,9 @@ int dd_cmd_resolve(int argc, char **argv, dd_error *err)
 		rc = o.platform ? platform_digest(r, reference, o.platform, &d, err)
 				: dd_registry_resolve(r, reference, &d, &mt, err);
 	}
-	if (!rc)
+	if (!rc && o.referrers)
+		rc = dd_registry_referrers(r, &d, o.artifact_type, print_referrer, NULL, err);
+	else if (!rc)
 		printf("%s\n", d.s);
 done:
 	free(mt);

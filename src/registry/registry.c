@@ -542,6 +542,79 @@ int dd_registry_list_tags(dd_registry *r, int (*cb)(void *ctx, const char *tag),
 	return rc;
 }
 
+/* ---- referrers ---- */
+
+static int each_referrer(dd_registry *r, const dd_buf *body, const char *artifact_type,
+			 int (*cb)(void *ctx, const dd_referrer *ref), void *ctx, dd_error *err)
+{
+	json_t *j = json_loadb(dd_buf_cstr(body), body->len, JSON_REJECT_DUPLICATES, NULL), *m;
+	size_t i;
+	int rc = 0;
+
+	if (!json_is_array(json_object_get(j, "manifests"))) {
+		json_decref(j);
+		return dd_error_set(err, DD_EINPUT, "%s/%s: referrers answer is not an image index", r->ref.domain,
+				    r->ref.path);
+	}
+	json_array_foreach(json_object_get(j, "manifests"), i, m) {
+		dd_referrer ref = { 0 };
+		ref.media_type = json_string_value(json_object_get(m, "mediaType"));
+		ref.artifact_type = json_string_value(json_object_get(m, "artifactType"));
+		if (!ref.media_type || !json_is_integer(json_object_get(m, "size")) ||
+		    dd_digest_parse(&ref.digest, json_string_value(json_object_get(m, "digest")), "referrer", err)) {
+			rc = dd_error_set(err, DD_EINPUT, "%s/%s: malformed referrer descriptor %zu", r->ref.domain,
+					  r->ref.path, i);
+			break;
+		}
+		ref.size = (uint64_t)json_integer_value(json_object_get(m, "size"));
+		if (artifact_type && (!ref.artifact_type || strcmp(ref.artifact_type, artifact_type)))
+			continue;
+		if ((rc = cb(ctx, &ref)))
+			break;
+	}
+	json_decref(j);
+	return rc;
+}
+
+int dd_registry_referrers(dd_registry *r, const dd_digest *subject, const char *artifact_type,
+			  int (*cb)(void *ctx, const dd_referrer *ref), void *ctx, dd_error *err)
+{
+	const char *hdrs[] = { "Accept: application/vnd.oci.image.index.v1+json", NULL };
+	dd_http_response resp;
+	dd_buf body = DD_BUF_INIT;
+	char path[700], tag[80];
+	int rc;
+
+	snprintf(path, sizeof(path), "/v2/%s/referrers/%s", r->ref.path, subject->s);
+	if ((rc = request(r, "GET", path, hdrs, &resp, &body, MANIFEST_MAX, err)))
+		goto done;
+	if (resp.status == 200) {
+		rc = each_referrer(r, &body, artifact_type, cb, ctx, err);
+		goto done;
+	}
+	if (resp.status != 404) {
+		rc = status_error(r, "referrers of", subject->s, resp.status, err);
+		goto done;
+	}
+	/* No referrers API: the tag schema fallback. */
+	snprintf(tag, sizeof(tag), "sha256-%s", dd_digest_hex(subject));
+	dd_http_response_release(&resp);
+	snprintf(path, sizeof(path), "/v2/%s/manifests/%s", r->ref.path, tag);
+	if ((rc = request(r, "GET", path, hdrs, &resp, &body, MANIFEST_MAX, err)))
+		goto done;
+	if (resp.status == 404)
+		goto done; /* no referrers */
+	if (resp.status != 200) {
+		rc = status_error(r, "manifest", tag, resp.status, err);
+		goto done;
+	}
+	rc = each_referrer(r, &body, artifact_type, cb, ctx, err);
+done:
+	dd_http_response_release(&resp);
+	dd_buf_release(&body);
+	return rc;
+}
+
 /* ---- push ---- */
 
 int dd_registry_blob_exists(dd_registry *r, const dd_digest *digest, dd_error *err)

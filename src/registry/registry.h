@@ -73,6 +73,19 @@ int dd_registry_open_blob(dd_registry *r, const dd_digest *digest, dd_http_strea
 int dd_registry_list_tags(dd_registry *r, int (*cb)(void *ctx, const char *tag), void *ctx,
 			  dd_error *err);
 
+/* The referrers of a manifest (signatures, SBOMs, attestations): GET
+ * /v2/<name>/referrers/<digest>, or, on registries without that API, the
+ * index tagged "sha256-<hex>" (the OCI tag schema).  artifact_type filters
+ * (NULL: all).  cb is called once per referrer. */
+typedef struct dd_referrer {
+	const char *media_type;
+	const char *artifact_type; /* may be NULL */
+	dd_digest digest;
+	uint64_t size;
+} dd_referrer;
+int dd_registry_referrers(dd_registry *r, const dd_digest *subject, const char *artifact_type,
+			  int (*cb)(void *ctx, const dd_referrer *ref), void *ctx, dd_error *err);
+
 /* ---- push ---- */
 
 /* 1 when the registry has the blob, 0 when not. */

@@ -69,6 +69,16 @@ if start plain; then
 	else
 		fail "find the layer blob on the registry's disk" "$blob"
 	fi
+	# Referrers: distribution 2.8 has no referrers API, so the tag schema
+	# fallback (an index tagged sha256-<hex>) is what is read.
+	size=$(skopeo inspect --raw --tls-verify=false "docker://$reg/lib/alpine:3.10" | wc -c)
+	art=$(python3 "$DD_ROOT/tests/registry/push-referrer" "$reg" lib/alpine "$want" \
+		application/vnd.docker.distribution.manifest.v2+json "$size" application/vnd.example.sbom 2>"$TMP/err")
+	got=$("$DRYDOCK" resolve --referrers "$reg/lib/alpine:3.10" 2>>"$TMP/err")
+	[ -n "$art" ] && [ "$got" = "$art application/vnd.example.sbom application/vnd.oci.image.manifest.v1+json" ] &&
+		ok "referrers through the tag schema fallback" || fail "referrers through the tag schema fallback" "got '$got' art '$art': $(cat "$TMP/err")"
+	got=$("$DRYDOCK" resolve --referrers --artifact-type application/x-other "$reg/lib/alpine:3.10" 2>&1)
+	[ -z "$got" ] && ok "referrers filtered by artifact type" || fail "referrers filtered by artifact type" "$got"
 	# drydock copy: registry -> oci: -> registry and registry -> registry keep the digest.
 	"$DRYDOCK" copy -q "$reg/lib/alpine:3.10" "oci:$TMP/copy-oci:v1" 2>"$TMP/err" &&
 		[ "$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == "v1") | .digest' "$TMP/copy-oci/index.json")" = "$want" ] &&
