@@ -142,13 +142,14 @@ static int ar_error(struct archive *a, const char *path, const char *what, dd_er
 
 	if (e == ENOMEM)
 		return dd_error_oom(err);
-	return dd_error_set(err, DD_EINPUT, "%s: %s: %s", path, what, s ? s : "read error");
+	(void)path; /* the image prefix names the archive */
+	return dd_error_set(err, DD_EINPUT, "%s: %s", what, s ? s : "read error");
 }
 
 static int ar_open(struct scan *s, dd_error *err)
 {
 	if (lseek(s->fd, 0, SEEK_SET) != 0)
-		return dd_error_set(err, DD_EENV, "%s: seek: %s", s->img->r.path, strerror(errno));
+		return dd_error_set(err, DD_EENV, "seek: %s", strerror(errno));
 	s->a = archive_read_new();
 	if (!s->a)
 		return dd_error_oom(err);
@@ -285,7 +286,7 @@ static int add_member(struct scan *s, struct archive_entry *e, struct member **o
 	if (!path || (!hl && type != AE_IFREG && type != AE_IFLNK))
 		return 0;
 	if (s->n == MEMBERS_MAX)
-		return dd_error_set(err, DD_EINPUT, "%s: more than %d members", s->img->r.path, MEMBERS_MAX);
+		return dd_error_set(err, DD_EINPUT, "more than %d members", MEMBERS_MAX);
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 64, bytes;
 		struct member *nm;
@@ -311,7 +312,7 @@ static int add_member(struct scan *s, struct archive_entry *e, struct member **o
 	if (s->name_bytes > NAMES_BUDGET) {
 		free(m->name);
 		free(m->link);
-		return dd_error_set(err, DD_EINPUT, "%s: member names exceed %zu MiB", s->img->r.path,
+		return dd_error_set(err, DD_EINPUT, "member names exceed %zu MiB",
 				    NAMES_BUDGET >> 20);
 	}
 	m->size = archive_entry_size_is_set(e) && archive_entry_size(e) > 0 ? (uint64_t)archive_entry_size(e) : 0;
@@ -351,7 +352,7 @@ static int pass1(struct scan *s, dd_error *err)
 	qsort(s->m, s->n, sizeof(*s->m), cmp_member);
 	for (size_t i = 1; i < s->n; i++)
 		if (!strcmp(s->m[i - 1].name, s->m[i].name))
-			return dd_error_set(err, DD_EINPUT, "%s: member '%s' appears twice", s->img->r.path,
+			return dd_error_set(err, DD_EINPUT, "member '%s' appears twice",
 					    s->m[i].name);
 	return 0;
 }
@@ -407,8 +408,8 @@ static int count_usize(struct scan *s, struct member *m, dd_error *err)
 			break;
 		total += (uint64_t)r;
 		if (s->img->limits.max_total_bytes && total > s->img->limits.max_total_bytes) {
-			rc = dd_error_set(err, DD_EINPUT, "%s: %s uncompresses to more than %llu bytes (see "
-					  "--max-image-size)", s->img->r.path, m->name,
+			rc = dd_error_set(err, DD_EINPUT, "%s uncompresses to more than %llu bytes (see "
+					  "--max-image-size)", m->name,
 					  (unsigned long long)s->img->limits.max_total_bytes);
 			goto done;
 		}
@@ -720,7 +721,7 @@ int dd_dockerarchive_open(dd_image *img, dd_error *err)
 		goto done;
 	mj = find(&s, "manifest.json");
 	if (!mj || mj->link) {
-		rc = dd_error_set(err, DD_EINPUT, "%s: no manifest.json: %s", img->r.path,
+		rc = dd_error_set(err, DD_EINPUT, "no manifest.json: %s",
 				  find(&s, "index.json") && find(&s, "oci-layout") ?
 				  "an OCI archive (oci-archive:) is not supported yet; unpack it and use oci:DIR" :
 				  "not a `docker save` archive");
