@@ -445,19 +445,41 @@ struct dd_http_stream {
 	struct hdr_ctx hc;
 	dd_http_response *resp;
 	char *url;
+	char *orig_url;          /* the request's URL, to start over after a reset */
+	char *auth;              /* its Authorization value (a copy), or NULL */
 	unsigned char *buf;
 	size_t len, off;
-	int paused, done;
+	int paused, done, resumes;
 	CURLcode result;
-	unsigned long long got;
-	long long expect;
+	unsigned long long pos;  /* offset in the whole body of the next byte */
+	unsigned long long skip; /* bytes to drop (a resume answered 200, not 206) */
+	unsigned long long from; /* offset the current request starts at */
+	long long expect;        /* length of the whole body, -1 when unknown */
+	dd_http_response tail;   /* headers arriving after open (trailers) */
 };
 
 static size_t stream_cb(char *p, size_t size, size_t nm, void *ud)
 {
 	dd_http_stream *s = ud;
-	size_t n = size * nm;
+	size_t n = size * nm, drop = 0;
 
+	if (s->skip) {
+		drop = s->skip < n ? (size_t)s->skip : n;
+		if (STREAM_BUF - s->len < n - drop && s->off) {
+			memmove(s->buf, s->buf + s->off, s->len - s->off);
+			s->len -= s->off;
+			s->off = 0;
+		}
+		if (STREAM_BUF - s->len < n - drop) {
+			s->paused = 1;
+			return CURL_WRITEFUNC_PAUSE;
+		}
+		s->skip -= drop;
+		memcpy(s->buf + s->len, p + drop, n - drop);
+		s->len += n - drop;
+		s->pos += n;
+		return n;
+	}
 	if (STREAM_BUF - s->len < n && s->off) {
 		memmove(s->buf, s->buf + s->off, s->len - s->off);
 		s->len -= s->off;
@@ -469,7 +491,7 @@ static size_t stream_cb(char *p, size_t size, size_t nm, void *ud)
 	}
 	memcpy(s->buf + s->len, p, n);
 	s->len += n;
-	s->got += n;
+	s->pos += n;
 	return n;
 }
 
@@ -506,10 +528,11 @@ static void stream_detach(dd_http_stream *s)
 }
 
 /* Start one hop: returns 0 when headers arrived (or transfer ended). */
-static int stream_start(dd_http_stream *s, const char *auth, dd_error *err)
+static int stream_start(dd_http_stream *s, const char *auth, const char *range, dd_error *err)
 {
 	dd_http *h = s->h;
-	s->hdrs = build_headers(&(dd_http_req){ .method = "GET", .url = s->url }, auth);
+	const char *extra[] = { range, NULL };
+	s->hdrs = build_headers(&(dd_http_req){ .method = "GET", .url = s->url, .headers = extra }, auth);
 	s->easy = curl_easy_init();
 	if (!s->hdrs || !s->easy)
 		return dd_error_oom(err);
@@ -517,7 +540,7 @@ static int stream_start(dd_http_stream *s, const char *auth, dd_error *err)
 	s->hc.done = 0;
 	s->len = s->off = 0;
 	s->done = s->paused = 0;
-	s->got = 0;
+	s->pos = s->from; /* bodies of 5xx answers and redirects are not the blob */
 	dd_http_response_release(s->resp);
 	common_opts(h, s->easy, s->url, "GET", s->hdrs, &s->hc);
 	curl_easy_setopt(s->easy, CURLOPT_ERRORBUFFER, NULL);
@@ -531,27 +554,21 @@ static int stream_start(dd_http_stream *s, const char *auth, dd_error *err)
 	return 0;
 }
 
-int dd_http_stream_open(dd_http *h, const dd_http_req *req, dd_http_response *resp,
-			dd_http_stream **out, dd_error *err)
+/* Perform the GET (redirects, retries) up to the body.  from > 0 asks for
+ * the body from that offset on (a resume after a dropped connection). */
+static int stream_connect(dd_http_stream *s, unsigned long long from, dd_error *err)
 {
-	dd_http_stream *s;
-	const char *auth = req->auth;
+	dd_http *h = s->h;
+	dd_http_response *resp = s->resp;
+	const char *auth = s->auth;
+	char range[64];
 	int rc = 0, attempt = 0;
 
-	*out = NULL;
-	memset(resp, 0, sizeof(*resp));
-	dd_http_response_release(resp);
-	s = calloc(1, sizeof(*s));
-	if (!s || !(s->buf = malloc(STREAM_BUF)) || !(s->multi = curl_multi_init()) ||
-	    !(s->url = strdup(req->url))) {
-		dd_http_stream_free(s);
-		return dd_error_oom(err);
-	}
-	s->h = h;
-	s->resp = resp;
-	s->expect = -1;
+	snprintf(range, sizeof(range), "Range: bytes=%llu-", from);
+	s->from = from;
 	for (int hop = 0;; hop++) {
-		if ((rc = check_scheme(h, s->url, err)) || (rc = stream_start(s, auth, err)))
+		if ((rc = check_scheme(h, s->url, err)) ||
+		    (rc = stream_start(s, auth, from ? range : NULL, err)))
 			break;
 		if (s->done && s->result != CURLE_OK && s->len == 0) {
 			if (retryable_curl(s->result) && attempt < h->o.max_retries) {
@@ -573,7 +590,7 @@ int dd_http_stream_open(dd_http *h, const dd_http_req *req, dd_http_response *re
 		if (resp->status >= 300 && resp->status < 400 && resp->location) {
 			char *next;
 			if (hop >= MAX_REDIRECTS) {
-				rc = dd_error_set(err, DD_EENV, "%s: too many redirects", req->url);
+				rc = dd_error_set(err, DD_EENV, "%s: too many redirects", s->orig_url);
 				break;
 			}
 			next = resolve_url(s->url, resp->location);
@@ -590,13 +607,84 @@ int dd_http_stream_open(dd_http *h, const dd_http_req *req, dd_http_response *re
 		}
 		break;
 	}
+	return rc;
+}
+
+int dd_http_stream_open(dd_http *h, const dd_http_req *req, dd_http_response *resp,
+			dd_http_stream **out, dd_error *err)
+{
+	dd_http_stream *s;
+	int rc;
+
+	*out = NULL;
+	memset(resp, 0, sizeof(*resp));
+	dd_http_response_release(resp);
+	s = calloc(1, sizeof(*s));
+	if (!s || !(s->buf = malloc(STREAM_BUF)) || !(s->multi = curl_multi_init()) ||
+	    !(s->url = strdup(req->url)) || !(s->orig_url = strdup(req->url)) ||
+	    (req->auth && !(s->auth = strdup(req->auth)))) {
+		dd_http_stream_free(s);
+		return dd_error_oom(err);
+	}
+	s->h = h;
+	s->resp = resp;
+	s->expect = -1;
+	rc = stream_connect(s, 0, err);
 	if (rc || resp->status < 200 || resp->status >= 300) {
+		s->resp = NULL;
 		dd_http_stream_free(s);
 		return rc;
 	}
 	s->expect = resp->content_length;
+	s->resp = NULL;
+	s->hc.resp = &s->tail; /* resp belongs to the caller, who may release it */
 	*out = s;
 	return 0;
+}
+
+/* The connection dropped after `pos` bytes: start over from there (a Range
+ * request; a server that ignores Range sends it all and the first pos bytes
+ * are dropped).  The response is kept in the stream, not the caller's. */
+static int stream_resume(dd_http_stream *s, dd_error *err)
+{
+	dd_http_response r2;
+	unsigned long long from = s->pos + s->skip;
+	int rc;
+
+	memset(&r2, 0, sizeof(r2));
+	dd_http_response_release(&r2);
+	stream_detach(s);
+	backoff(s->resumes++, -1);
+	free(s->url);
+	if (!(s->url = strdup(s->orig_url)))
+		return dd_error_oom(err);
+	s->resp = &r2;
+	s->pos = from;
+	s->skip = 0;
+	rc = stream_connect(s, from, err);
+	if (!rc && r2.status == 206) {
+		s->skip = 0;
+	} else if (!rc && r2.status == 200) {
+		s->skip = from;
+		s->pos = 0;
+		/* bytes that arrived during stream_connect were not skipped */
+		if (s->len) {
+			unsigned long long d = s->len < from ? s->len : from;
+			memmove(s->buf, s->buf + d, s->len - d);
+			s->len -= d;
+			s->skip -= d;
+			s->pos = from - s->skip;
+			if (s->skip == 0)
+				s->pos = from + s->len;
+		}
+	} else if (!rc) {
+		rc = dd_error_set(err, DD_EENV, "%s: resuming the download at byte %llu: HTTP %ld",
+				  s->orig_url, from, r2.status);
+	}
+	s->resp = NULL;
+	s->hc.resp = &s->tail;
+	dd_http_response_release(&r2);
+	return rc;
 }
 
 static ssize_t stream_read(void *ctx, void *buf, size_t n, dd_error *err)
@@ -606,12 +694,21 @@ static ssize_t stream_read(void *ctx, void *buf, size_t n, dd_error *err)
 
 	while (s->len == s->off) {
 		if (s->done) {
+			if (s->result != CURLE_OK && retryable_curl(s->result) &&
+			    s->resumes < s->h->o.max_retries) {
+				dd_debug("%s: %s after %llu bytes; resuming", s->orig_url,
+					 curl_easy_strerror(s->result), s->pos);
+				int rc = stream_resume(s, err);
+				if (rc)
+					return rc;
+				continue;
+			}
 			if (s->result != CURLE_OK)
 				return dd_error_set(err, DD_EENV, "%s: download interrupted after %llu bytes: %s",
-						    s->url, s->got, curl_easy_strerror(s->result));
-			if (s->expect >= 0 && s->got != (unsigned long long)s->expect)
+						    s->url, s->pos, curl_easy_strerror(s->result));
+			if (s->expect >= 0 && s->pos != (unsigned long long)s->expect)
 				return dd_error_set(err, DD_EINPUT, "%s: got %llu bytes, expected %lld",
-						    s->url, s->got, s->expect);
+						    s->url, s->pos, s->expect);
 			return 0;
 		}
 		s->len = s->off = 0;
@@ -640,5 +737,11 @@ void dd_http_stream_free(dd_http_stream *s)
 		curl_multi_cleanup(s->multi);
 	free(s->buf);
 	free(s->url);
+	free(s->orig_url);
+	dd_http_response_release(&s->tail);
+	if (s->auth) {
+		memset(s->auth, 0, strlen(s->auth));
+		free(s->auth);
+	}
 	free(s);
 }
