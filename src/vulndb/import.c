@@ -78,6 +78,8 @@ enum dd_vformat dd_vimport_detect(const json_t *root)
 		return DD_VF_UNKNOWN;
 	if (is_osv_object(root))
 		return DD_VF_OSV;
+	if (dd_vimport_is_cve(root))
+		return DD_VF_CVE;
 	v = json_object_get(root, "packages");
 	/* Alpine renders an empty package list as {}. */
 	if (json_is_object(v) && json_object_size(v) == 0 &&
@@ -183,10 +185,15 @@ static int process_blob(dd_vimport *im, const char *name, const char *data, size
 		im->st->files++;
 		rc = dd_vimport_debian_json(im, name, root, err);
 		break;
+	case DD_VF_CVE:
+		note_kind(im->st, "cve");
+		im->st->files++;
+		rc = dd_vimport_cve(im, name, root, err);
+		break;
 	default:
 		rc = bad_file(im, name, explicit_file, err,
 			      "not a recognised vulnerability feed (OSV, Alpine secdb, "
-			      "Debian security tracker JSON or lists, Ubuntu CVE Tracker)");
+			      "Debian security tracker JSON or lists, Ubuntu CVE Tracker, NVD, CVE JSON 5)");
 	}
 	json_decref(root);
 	return rc;

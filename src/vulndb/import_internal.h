@@ -26,7 +26,7 @@ typedef struct dd_vimport {
 	dd_buf file;                 /* reused for every file read */
 } dd_vimport;
 
-enum dd_vformat { DD_VF_UNKNOWN, DD_VF_OSV, DD_VF_SECDB, DD_VF_DEBIAN_JSON };
+enum dd_vformat { DD_VF_UNKNOWN, DD_VF_OSV, DD_VF_SECDB, DD_VF_DEBIAN_JSON, DD_VF_CVE };
 
 /* Recognise a parsed document. */
 enum dd_vformat dd_vimport_detect(const json_t *root);
@@ -46,6 +46,10 @@ int dd_vimport_debian_json(dd_vimport *im, const char *file, const json_t *root,
 int dd_vimport_is_debian_list(const char *data, size_t len);
 int dd_vimport_debian_list(dd_vimport *im, const char *file, const char *data, size_t len,
 			   dd_error *err);
+
+/* NVD API 2.0 pages / JSON 2.0 feeds, NVD JSON 1.1 feeds, CVE JSON 5. */
+int dd_vimport_is_cve(const json_t *root);
+int dd_vimport_cve(dd_vimport *im, const char *file, const json_t *root, dd_error *err);
 
 /* The Ubuntu CVE Tracker's per-CVE files (active/CVE-*). */
 int dd_vimport_is_ubuntu_uct(const char *data, size_t len);

@@ -976,6 +976,40 @@ done:
 	return rc;
 }
 
+int dd_vulndb_cve_severities(dd_vulndb *db, const char *id, dd_vulndb_severity_cb cb,
+			     void *ctx, dd_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = 0, step;
+	if (sqlite3_prepare_v2(db->db,
+			       "SELECT v.id, src.name, s.source, s.type, s.vector, s.score, s.rating "
+			       "FROM severities s JOIN advisories v ON v.pk=s.advisory_id "
+			       "JOIN sources src ON src.id=v.source_id "
+			       "WHERE s.affected_id IS NULL AND v.withdrawn IS NULL AND (v.id=?1 OR "
+			       "v.pk IN (SELECT advisory_id FROM aliases WHERE alias=?1 AND "
+			       "kind<>'related')) ORDER BY src.name, v.id, s.rowid",
+			       -1, &q, NULL) != SQLITE_OK)
+		return db_fail(db, err, "prepare severity lookup");
+	bind_text(q, 1, id);
+	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+		dd_vuln_severity sv;
+		memset(&sv, 0, sizeof(sv));
+		sv.source = (const char *)sqlite3_column_text(q, 2);
+		sv.type = (const char *)sqlite3_column_text(q, 3);
+		sv.vector = (const char *)sqlite3_column_text(q, 4);
+		sv.has_score = sqlite3_column_type(q, 5) != SQLITE_NULL;
+		sv.score = sqlite3_column_double(q, 5);
+		sv.rating = (const char *)sqlite3_column_text(q, 6);
+		if ((rc = cb((const char *)sqlite3_column_text(q, 0),
+			     (const char *)sqlite3_column_text(q, 1), &sv, ctx, err)))
+			break;
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = db_fail(db, err, "severity lookup");
+	sqlite3_finalize(q);
+	return rc;
+}
+
 /* ---- status ------------------------------------------------------------- */
 
 static char *col_dup(sqlite3_stmt *s, int col, int *oom)

@@ -190,6 +190,16 @@ typedef int (*dd_vulndb_lookup_cb)(const dd_vuln_match *m, void *ctx, dd_error *
 int dd_vulndb_lookup(dd_vulndb *db, const char *ecosystem, const char *package,
 		     dd_vulndb_lookup_cb cb, void *ctx, dd_error *err);
 
+/* Severities rated for a CVE (or any id) anywhere in the DB: the
+ * advisory-level severities of every non-withdrawn advisory whose id is `id`
+ * or which names `id` as an alias or upstream id (NVD, CVE JSON 5, GHSA,
+ * Ubuntu, ...).  cb gets the advisory id, the source name it was imported
+ * under, and the severity (all borrowed for the call). */
+typedef int (*dd_vulndb_severity_cb)(const char *advisory, const char *source,
+				     const dd_vuln_severity *s, void *ctx, dd_error *err);
+int dd_vulndb_cve_severities(dd_vulndb *db, const char *id, dd_vulndb_severity_cb cb,
+			     void *ctx, dd_error *err);
+
 /* ---- status ------------------------------------------------------------ */
 
 typedef struct dd_vulndb_source_info {

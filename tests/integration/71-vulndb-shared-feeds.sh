@@ -80,6 +80,15 @@ for p in files(root):
             m = pl.match(line)
             if cur and m and (m.group(1) or "sid") in known and m.group(3) != "<removed>":
                 ids.add(cur); aff += 1
+    elif kind == "cve":
+        if not isinstance(d, dict):
+            continue
+        for v in d.get("vulnerabilities") or []:
+            ids.add(v["cve"]["id"])
+        for v in d.get("CVE_Items") or []:
+            ids.add(v["cve"]["CVE_data_meta"]["ID"])
+        if d.get("dataType") == "CVE_RECORD":
+            ids.add(d["cveMetadata"]["cveId"])
     elif kind == "uct":
         import re
         rels = {"warty","hoary","breezy","dapper","edgy","feisty","gutsy","hardy","intrepid",
@@ -138,6 +147,9 @@ check_source secdb wolfi-chainguard "$F/wolfi-chainguard/secdb"
 check_source debian debian-tracker "$F/debian-security-tracker/json-fixtures"
 check_source debian-list debian-dsa "$F/debian-security-tracker/salsa-security-tracker/data/DSA"
 check_source debian-list debian-dla "$F/debian-security-tracker/salsa-security-tracker/data/DLA"
+check_source cve nvd-api-2.0 "$F/nvd/api-2.0"
+check_source cve nvd-1.1 "$F/nvd/legacy-1.1-feed"
+check_source cve cvelistV5 "$F/cve-json5"
 check_source uct ubuntu-cve-tracker "$F/../feeds/ubuntu/ubuntu-cve-tracker"
 check_source debian-list debian-cve-list "$F/debian-security-tracker/fixtures/vuln-list-update-happy/data/CVE"
 
@@ -176,6 +188,30 @@ got=$(q "$DB" "select a.status||' '||coalesce(e.version,'-') from advisories v j
 want=$(sed -n 's/^bionic_glibc: \([a-z-]*\).*/\1/p' "$F/ubuntu/ubuntu-cve-tracker/active/CVE-2020-10029")
 case "$want" in needs-triage) want="under-investigation -";; needed) want="affected -";; esac
 [ "$got" = "$want" ] && ok "UCT CVE-2020-10029 glibc on bionic: $got" || fail "UCT glibc" "$got vs $want"
+
+# Every CVSS score computed from its vector equals the one NVD published.
+bad=$(python3 - "$DB" "$F/nvd/legacy-1.1-feed/nvdcve-1.1-test-data.json" <<'EOF'
+import json, sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+d = json.load(open(sys.argv[2]))
+n = bad = 0
+for it in d["CVE_Items"]:
+    cid = it["cve"]["CVE_data_meta"]["ID"]
+    for key, typ, sub in (("baseMetricV3", "CVSS_V3", "cvssV3"), ("baseMetricV2", "CVSS_V2", "cvssV2")):
+        m = it.get("impact", {}).get(key)
+        if not m:
+            continue
+        row = c.execute("select s.score from severities s join advisories v on v.pk=s.advisory_id "
+                        "join sources src on src.id=v.source_id where src.name='nvd-1.1' and v.id=? "
+                        "and s.type=?", (cid, typ)).fetchone()
+        n += 1
+        if not row or abs(row[0] - m[sub]["baseScore"]) > 0.001:
+            bad += 1
+            print(cid, typ, row, m[sub]["baseScore"], file=sys.stderr)
+print(bad, n)
+EOF
+)
+[ "${bad%% *}" = "0" ] && ok "NVD 1.1 feed: all ${bad#* } CVSS scores stored = NVD's" || fail "nvd scores" "$bad"
 
 "$DRYDOCK" db status --db "$DB" >"$TMP/out" 2>&1 && ok "status after importing everything" || fail "status"
 sed 's/^/# /' "$TMP/out" | head -1

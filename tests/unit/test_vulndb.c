@@ -575,6 +575,56 @@ static void test_ubuntu_cve_tracker(void **state)
 	unlink(dbpath);
 }
 
+struct sevs {
+	int n;
+	char text[8][256];
+};
+
+static int collect_sev(const char *advisory, const char *source, const dd_vuln_severity *s,
+		       void *ctx, dd_error *err)
+{
+	struct sevs *v = ctx;
+	(void)err;
+	if (v->n < 8)
+		snprintf(v->text[v->n++], sizeof(v->text[0]), "%s %s %s %s %.1f %s", advisory, source,
+			 s->source ? s->source : "-", s->type, s->has_score ? s->score : -1.0,
+			 s->rating ? s->rating : "-");
+	return 0;
+}
+
+static void test_cve_records_enrich(void **state)
+{
+	(void)state;
+	dd_vulndb *db = open_db();
+	dd_vulndb_import_stats st;
+	dd_error e = DD_ERROR_INIT;
+	struct sevs v;
+
+	import_ok(db, "nvd", DATA "cve/nvd-CVE-2024-3094.json", &st);
+	assert_string_equal(st.kind, "cve");
+	assert_int_equal(st.advisories, 1);
+	assert_int_equal(st.affected, 0);
+	import_ok(db, "cvelist", DATA "cve/cve5-CVE-2021-44228.json", &st);
+	import_ok(db, "ghsa", DATA "osv/GHSA-jfh8-c2jp-5v3q.json", &st);
+
+	memset(&v, 0, sizeof(v));
+	assert_int_equal(dd_vulndb_cve_severities(db, "CVE-2024-3094", collect_sev, &v, &e), 0);
+	assert_int_equal(v.n, 2);
+	assert_string_equal(v.text[0], "CVE-2024-3094 nvd secalert@redhat.com CVSS_V3 10.0 CRITICAL");
+	assert_string_equal(v.text[1], "CVE-2024-3094 nvd nvd@nist.gov CVSS_V3 10.0 CRITICAL");
+	/* Log4Shell: CISA's ADP score from the CVE record, and GitHub's (alias). */
+	memset(&v, 0, sizeof(v));
+	assert_int_equal(dd_vulndb_cve_severities(db, "CVE-2021-44228", collect_sev, &v, &e), 0);
+	assert_int_equal(v.n, 3);
+	assert_string_equal(v.text[0], "CVE-2021-44228 cvelist CISA-ADP CVSS_V3 10.0 CRITICAL");
+	assert_string_equal(v.text[1], "GHSA-jfh8-c2jp-5v3q ghsa GHSA CVSS_V3 10.0 CRITICAL");
+	assert_string_equal(v.text[2], "GHSA-jfh8-c2jp-5v3q ghsa GHSA distro -1.0 CRITICAL");
+	assert_int_equal(count(db, "SELECT count(*) FROM advisories WHERE id='CVE-2021-44228' AND "
+				   "published='2021-12-10T00:00:00.000Z'"), 1);
+	dd_vulndb_close(db);
+	unlink(dbpath);
+}
+
 /* ---- malformed input ----------------------------------------------------- */
 
 static int import_text(dd_vulndb *db, const char *source, const char *text, int strict,
@@ -683,6 +733,13 @@ static void test_malformed_records(void **state)
 	h = lookup(db, "Ubuntu:20.04:LTS", "y");
 	assert_string_equal(h.text[0], "CVE-2020-0004 Ubuntu:20.04:LTS y affected urgency=high "
 				       "[ECOSYSTEM introduced=0] sev=ubuntu/distro/high");
+	/* CVE records: a bad metric skips the record, naming the CVE. */
+	assert_int_equal(import_text(db, "c", "{\"format\":\"NVD_CVE\",\"vulnerabilities\":["
+					      "{\"cve\":{\"id\":\"CVE-1\",\"metrics\":{\"cvssMetricV31\":"
+					      "[{\"cvssData\":{\"vectorString\":7}}]}}},{\"cve\":{\"id\":"
+					      "\"CVE-2\"}},{\"cve\":5}]}", 0, &st, &e), 0);
+	assert_int_equal(st.advisories, 1);
+	assert_int_equal(st.skipped, 2);
 	/* Found by fuzz_debian_tracker: a blank-but-indented line in a record. */
 	assert_int_equal(import_text(db, "l", "CVE-2020-0002 (x)\n    \n\t- e 1.0\n", 0, &st,
 				     &e), 0);
@@ -803,6 +860,7 @@ int main(void)
 		cmocka_unit_test(test_debian_open_and_codenames),
 		cmocka_unit_test(test_debian_text_lists),
 		cmocka_unit_test(test_ubuntu_cve_tracker),
+		cmocka_unit_test(test_cve_records_enrich),
 		cmocka_unit_test(test_malformed_records),
 		cmocka_unit_test(test_failed_import_keeps_previous_data),
 		cmocka_unit_test(test_sources_are_independent),
