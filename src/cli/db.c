@@ -197,11 +197,11 @@ static int cmd_import(int argc, char **argv, dd_error *err)
 		"db import", "PATH... [options]",
 		"Import vulnerability feeds (or a DB made by 'drydock db export') into the DB.",
 		"PATH is a feed file (OSV JSON/YAML record, Alpine/Wolfi secdb JSON/YAML, Debian\n"
-		"security tracker JSON or data/{CVE,DSA,DLA}/list, Ubuntu CVE Tracker file), a\n"
-		"directory of them, or an archive (.zip such as osv.dev's all.zip, .tar.gz,\n"
-		".tar.xz, .gz/.bz2/.xz).  The format is detected from the content.  Each\n"
-		"source is replaced in one transaction: a failed or killed import leaves the\n"
-		"previous data.\n"
+		"security tracker JSON or data/{CVE,DSA,DLA}/list, Ubuntu CVE Tracker file, NVD\n"
+		"or CVE JSON 5 record), a directory of them, or an archive (.zip such as\n"
+		"osv.dev's all.zip, .tar.gz, .tar.xz, .gz, .bz2, .xz).  The format is detected\n"
+		"from the content.  Each source is replaced in one transaction: a failed or\n"
+		"killed import leaves the previous data.\n"
 		"See docs/vulndb.md.",
 		opts,
 	};

@@ -7,7 +7,9 @@
  *   - Alpine secdb JSON/YAML (also Wolfi, Chainguard and MinimOS);
  *   - the Debian security tracker JSON (/tracker/data/json) and its text
  *     lists (data/CVE/list, data/DSA/list, data/DLA/list);
- *   - the Ubuntu CVE Tracker's per-CVE files (active/CVE-*).
+ *   - the Ubuntu CVE Tracker's per-CVE files (active/CVE-*);
+ *   - NVD CVE API 2.0 pages / JSON 2.0 feeds, NVD JSON 1.1 feeds and CVE
+ *     JSON 5 records (severities for CVSS enrichment, no affected entries).
  * Inputs are files, directories (walked in name order; only *.json, *.yaml,
  * *.yml, files named "list" or "CVE-*" and archive files are considered there), and archives read by
  * libarchive as streams, never extracted to disk: .zip (osv.dev all.zip),
@@ -44,7 +46,7 @@ typedef struct dd_vulndb_import_stats {
 	int64_t affected;   /* affected rows added */
 	int64_t skipped;    /* records, entries or files skipped as malformed */
 	char kind[32];      /* "osv", "alpine-secdb", "debian-tracker", "debian-list",
-			       "ubuntu-uct", "mixed" */
+			       "ubuntu-uct", "cve", "mixed" */
 	char last_error[512];
 } dd_vulndb_import_stats;
 
