@@ -70,6 +70,17 @@ int dd_base64_decode(const char *s, unsigned char **out, size_t *outlen)
 	*out = NULL;
 	if (n % 4 || n > (1u << 20))
 		return -1;
+	/* Strict RFC 4648: the alphabet only, '=' only as the last one or two
+	 * characters (EVP_DecodeBlock alone accepts "====" and blanks). */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '=') {
+			if (i < n - 2 || (i == n - 2 && s[n - 1] != '='))
+				return -1;
+		} else if (!isalnum(c) && c != '+' && c != '/') {
+			return -1;
+		}
+	}
 	buf = malloc(n / 4 * 3 + 1);
 	if (!buf)
 		return -1;
@@ -134,8 +145,13 @@ int dd_challenge_parse(dd_challenge *out, const char *h, dd_error *err)
 			p++;
 		if (!*p)
 			break;
-		while (*p && *p != '=' && !isspace((unsigned char)*p) && kl < sizeof(key) - 1)
-			key[kl++] = *p++;
+		while (*p && *p != '=' && *p != ',' && !isspace((unsigned char)*p)) {
+			if (kl < sizeof(key) - 1)
+				key[kl++] = *p;
+			else
+				key[0] = '\0', kl = sizeof(key) - 1; /* too long: no name we know */
+			p++;
+		}
 		key[kl] = '\0';
 		while (isspace((unsigned char)*p))
 			p++;
@@ -237,11 +253,21 @@ static int run_helper(dd_cred *out, const char *name, const char *host, dd_error
 		if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_' && *c != '.')
 			return dd_error_set(err, DD_EENV, "invalid credential helper name '%.40s'", name);
 	snprintf(prog, sizeof(prog), "docker-credential-%s", name);
-	if (pipe(in) || pipe(outp))
+	if (pipe(in))
 		return dd_error_set(err, DD_EENV, "pipe: %s", strerror(errno));
+	if (pipe(outp)) {
+		close(in[0]);
+		close(in[1]);
+		return dd_error_set(err, DD_EENV, "pipe: %s", strerror(errno));
+	}
 	pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		close(in[0]);
+		close(in[1]);
+		close(outp[0]);
+		close(outp[1]);
 		return dd_error_set(err, DD_EENV, "fork: %s", strerror(errno));
+	}
 	if (pid == 0) {
 		dup2(in[0], 0);
 		dup2(outp[1], 1);
@@ -253,14 +279,17 @@ static int run_helper(dd_cred *out, const char *name, const char *host, dd_error
 	close(in[0]);
 	close(outp[1]);
 	{
+		/* Docker Hub's helpers know it by its legacy server URL. */
+		const char *server = is_docker_hub(host) ? "https://index.docker.io/v1/" : host;
 		void (*old)(int) = signal(SIGPIPE, SIG_IGN);
-		ssize_t wr = write(in[1], host, strlen(host));
+		ssize_t wr = write(in[1], server, strlen(server));
 		(void)wr;
 		close(in[1]);
 		signal(SIGPIPE, old);
 	}
 	dd_reader_from_fd(&r, &fr, outp[0], prog);
-	rc = dd_reader_slurp(&r, &resp, 65536, prog, err);
+	/* (the limit must leave room for dd_reader_slurp's 64 KiB reads) */
+	rc = dd_reader_slurp(&r, &resp, CONFIG_MAX, prog, err);
 	close(outp[0]);
 	waitpid(pid, &status, 0);
 	if (rc)
@@ -328,14 +357,53 @@ static int from_auth_entry(dd_cred *out, json_t *e, const char *file, dd_error *
 	return 0;
 }
 
-/* 1 = found, 0 = not there, <0 error. */
+int dd_cred_parse_config(dd_cred *out, char **helper, const char *json, size_t n,
+			 const char *host, const char *file, dd_error *err)
+{
+	json_t *j, *v, *entry;
+	const char *h = NULL;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	*helper = NULL;
+	j = json_loadb(json ? json : "", n, 0, NULL);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return dd_error_set(err, DD_EENV, "%s: not a valid JSON credentials file", file);
+	}
+	v = json_object_get(j, "credHelpers");
+	if (json_is_object(v) && (entry = find_host(v, host)))
+		h = json_string_value(entry);
+	if (!h)
+		h = json_string_value(json_object_get(j, "credsStore"));
+	if (h && *h && !(*helper = strdup(h))) {
+		json_decref(j);
+		return dd_error_oom(err);
+	}
+	entry = find_host(json_object_get(j, "auths"), host);
+	if (!rc && json_is_object(entry)) {
+		rc = from_auth_entry(out, entry, file, err);
+		if (!rc)
+			rc = (out->username || out->identity_token) ? 1 : 0;
+	}
+	json_decref(j);
+	if (rc < 0) {
+		dd_cred_release(out);
+		free(*helper);
+		*helper = NULL;
+	}
+	return rc;
+}
+
+/* 1 = found, 0 = not there, <0 error.  A credential helper named by the
+ * file is asked first; the file's own "auths" entry is the fallback. */
 static int lookup_file(dd_cred *out, const char *file, const char *host, dd_error *err)
 {
 	dd_buf b = DD_BUF_INIT;
 	dd_error e2;
-	json_t *j, *v, *entry;
-	const char *helper = NULL;
-	int rc;
+	dd_cred fromfile;
+	char *helper = NULL;
+	int rc, found;
 
 	if (access(file, F_OK) != 0)
 		return 0;
@@ -343,33 +411,25 @@ static int lookup_file(dd_cred *out, const char *file, const char *host, dd_erro
 		dd_buf_release(&b);
 		return dd_error_set(err, DD_EENV, "%s", e2.msg);
 	}
-	j = json_loadb(b.data ? b.data : "", b.len, 0, NULL);
-	OPENSSL_cleanse(b.data, b.len);
+	found = dd_cred_parse_config(&fromfile, &helper, b.data, b.len, host, file, err);
+	if (b.data)
+		OPENSSL_cleanse(b.data, b.len);
 	dd_buf_release(&b);
-	if (!json_is_object(j)) {
-		json_decref(j);
-		return dd_error_set(err, DD_EENV, "%s: not a valid JSON credentials file", file);
-	}
-	v = json_object_get(j, "credHelpers");
-	if (json_is_object(v) && (entry = find_host(v, host)))
-		helper = json_string_value(entry);
-	if (!helper)
-		helper = json_string_value(json_object_get(j, "credsStore"));
-	entry = find_host(json_object_get(j, "auths"), host);
-	if (helper && *helper) {
-		rc = run_helper(out, helper, host, err);
-		if (rc || out->username || out->identity_token) {
-			json_decref(j);
-			return rc ? rc : 1;
-		}
-	}
+	if (found < 0)
+		return found;
 	rc = 0;
-	if (json_is_object(entry)) {
-		rc = from_auth_entry(out, entry, file, err);
-		if (!rc)
-			rc = (out->username || out->identity_token) ? 1 : 0;
+	if (helper) {
+		rc = run_helper(out, helper, host, err);
+		if (!rc && (out->username || out->identity_token))
+			rc = 1;
 	}
-	json_decref(j);
+	if (rc == 0 && found) {
+		*out = fromfile;
+		memset(&fromfile, 0, sizeof(fromfile));
+		rc = 1;
+	}
+	dd_cred_release(&fromfile);
+	free(helper);
 	return rc;
 }
 

@@ -36,6 +36,15 @@ void dd_cred_release(dd_cred *c);
  * an unreadable or malformed config file is DD_EENV naming the file. */
 int dd_cred_lookup(dd_cred *out, const char *host, dd_error *err);
 
+/* Parse the contents of one credentials file (config.json or auth.json,
+ * n bytes; `file` names it in messages) for `host`, running nothing: fills
+ * out from the "auths" entry and sets *helper (malloc'd, or NULL) to the
+ * credential helper to ask first ("credHelpers" for host, else
+ * "credsStore").  Returns 1 when out holds credentials, 0 when not,
+ * DD_EENV when malformed. */
+int dd_cred_parse_config(dd_cred *out, char **helper, const char *json, size_t n,
+			 const char *host, const char *file, dd_error *err);
+
 typedef struct dd_challenge {
 	enum { DD_AUTH_NONE, DD_AUTH_BASIC, DD_AUTH_BEARER } scheme;
 	char *realm;
