@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "match/filter.h"
+#include "match/invstore.h"
 #include "match/match.h"
 #include "util/buf.h"
 #include "vulndb/store.h"
@@ -451,6 +452,102 @@ static void test_sbom_input(void **state)
 	}
 }
 
+/* ---- the inventory store (drydock rescan) ---- */
+
+static void test_invstore(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/dd-test-invstore-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	dd_error e = DD_ERROR_INIT;
+	dd_inventory *inv = NULL;
+	assert_int_equal(dd_inventory_new(&inv, &e), 0);
+	inv->image.ref = strdup("oci:x:1");
+	inv->image.transport = DD_TRANSPORT_OCI;
+	assert_int_equal(dd_digest_parse(&inv->image.manifest_digest,
+					 "sha256:1111111111111111111111111111111111111111111111111111111111111111",
+					 "m", &e), 0);
+	inv->image.layers = calloc(2, sizeof(dd_inv_layer));
+	inv->image.nlayers = 2;
+	assert_int_equal(dd_digest_parse(&inv->image.layers[1].diff_id,
+					 "sha256:2222222222222222222222222222222222222222222222222222222222222222",
+					 "d", &e), 0);
+	inv->os.id = strdup("alpine");
+	inv->os.version_id = strdup("3.10.4");
+	add_pkg(inv, DD_PKG_APK, "libssl1.1", "1.1.1d-r2", "openssl", NULL, 1);
+	add_pkg(inv, DD_PKG_RPM, "bash", "1:5.1-1", NULL, NULL, 0);
+	inv->pkgs.v[1].has_epoch = 1;
+	inv->pkgs.v[1].epoch = 1;
+
+	dd_findings f;
+	memset(&f, 0, sizeof(f));
+	dd_finding fv[2];
+	memset(fv, 0, sizeof(fv));
+	fv[0].id = (char *)"CVE-2";
+	fv[0].status = (char *)"fixed";
+	fv[0].fixed_version = (char *)"1.1.1k-r0";
+	fv[1].id = (char *)"CVE-1";
+	fv[1].status = (char *)"affected";
+	fv[1].suppressed_by = (char *)"vex:fixed"; /* not kept */
+	f.v = fv;
+	f.n = 2;
+	int stored = 0;
+	assert_int_equal(dd_invstore_save(dir, inv, 1, &f, &stored, &e), 0);
+	assert_int_equal(stored, 1);
+
+	char **paths = NULL;
+	size_t np = 0;
+	assert_int_equal(dd_invstore_list(dir, &paths, &np, &e), 0);
+	assert_int_equal(np, 1);
+	dd_inventory *back = NULL;
+	char **keys = NULL;
+	size_t nk = 0;
+	long base = -1;
+	assert_int_equal(dd_invstore_load(paths[0], &back, &base, &keys, &nk, &e), 0);
+	assert_int_equal(base, 1);
+	assert_int_equal(nk, 1);
+	assert_string_equal(keys[0], "libssl1.1 CVE-2 fixed 1.1.1k-r0");
+	assert_string_equal(back->image.ref, "oci:x:1");
+	assert_string_equal(back->image.manifest_digest.s, inv->image.manifest_digest.s);
+	assert_int_equal(back->image.nlayers, 2);
+	assert_false(dd_digest_is_set(&back->image.layers[0].diff_id));
+	assert_string_equal(back->image.layers[1].diff_id.s, inv->image.layers[1].diff_id.s);
+	assert_string_equal(back->os.version_id, "3.10.4");
+	assert_int_equal(back->pkgs.n, 2);
+	assert_string_equal(back->pkgs.v[0].source_name, "openssl");
+	assert_int_equal(back->pkgs.v[0].layer, 1);
+	assert_int_equal(back->pkgs.v[1].type, DD_PKG_RPM);
+	assert_int_equal(back->pkgs.v[1].has_epoch, 1);
+	dd_invstore_keys_free(keys, nk);
+	dd_inventory_free(back);
+
+	/* damaged files are refused with the path named */
+	const char *bad[] = { "", "{}", "{\"schema\":\"drydock-inventory/2\"}",
+			      "{\"schema\":\"drydock-inventory/1\",\"image\":{},\"os\":{},"
+			      "\"packages\":[{\"type\":\"deb\",\"name\":\"x\"}],\"findings\":[]}",
+			      "{\"schema\":\"drydock-inventory/1\",\"image\":{\"layers\":[\"md5:x\"]},"
+			      "\"os\":{},\"packages\":[],\"findings\":[]}" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		FILE *fp = fopen(paths[0], "w");
+		assert_non_null(fp);
+		fputs(bad[i], fp);
+		fclose(fp);
+		back = NULL;
+		assert_int_equal(dd_invstore_load(paths[0], &back, &base, &keys, &nk, &e), DD_EINPUT);
+		assert_null(back);
+		assert_non_null(strstr(e.msg, dir));
+	}
+	unlink(paths[0]);
+	dd_invstore_keys_free(paths, np);
+	/* no digests at all: nothing stored */
+	inv->image.manifest_digest.s[0] = '\0';
+	inv->image.layers[1].diff_id.s[0] = '\0';
+	assert_int_equal(dd_invstore_save(dir, inv, -1, &f, &stored, &e), 0);
+	assert_int_equal(stored, 0);
+	rmdir(dir);
+	dd_inventory_free(inv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -458,6 +555,7 @@ int main(void)
 		cmocka_unit_test(test_entry_ranges), cmocka_unit_test(test_matcher),
 		cmocka_unit_test(test_ignore),      cmocka_unit_test(test_purl),
 		cmocka_unit_test(test_vex),         cmocka_unit_test(test_sbom_input),
+		cmocka_unit_test(test_invstore),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
