@@ -1,4 +1,5 @@
-/* libFuzzer target: OSV JSON/YAML records (and format detection).
+/* libFuzzer target: OSV JSON/YAML records, and through format detection every
+ * other importer that takes raw content (NVD/CVE JSON 5, Ubuntu CVE Tracker).
  * Imports into an in-memory vulnerability DB, then checks that a lookup
  * still works (rows are well-formed) and that failures left nothing. */
 #include <stddef.h>
