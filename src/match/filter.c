@@ -700,6 +700,18 @@ static int add_purl_pkg(sbom_ctx *c, const char *purl, dd_error *err)
 		pkg->version = p.version;
 		p.version = NULL;
 	}
+	if (p.upstream && t == DD_PKG_RPM) {
+		/* "openssl-3.0.1-41.el9_0.src.rpm": the source RPM's name */
+		size_t l = strlen(p.upstream);
+		if (l > 8 && strcmp(p.upstream + l - 8, ".src.rpm") == 0) {
+			p.upstream[l - 8] = '\0';
+			for (int k = 0; k < 2; k++) {
+				char *dash = strrchr(p.upstream, '-');
+				if (dash && dash != p.upstream)
+					*dash = '\0';
+			}
+		}
+	}
 	if (p.upstream) {
 		char *at = strchr(p.upstream, '@');
 		if (at) {

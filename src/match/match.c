@@ -325,6 +325,9 @@ static void finding_release(dd_finding *f)
 	free(f->notes);
 	free(f->suppressed_by);
 	free(f->suppress_reason);
+	for (size_t i = 0; i < f->n_related; i++)
+		free(f->related[i]);
+	free(f->related);
 }
 
 void dd_findings_free(dd_findings *f)
@@ -410,6 +413,26 @@ static int add_hit(group_ctx *g, size_t pkg, const dd_vuln_match *m, const char 
 			h->distro_rating = dd_strdup(s->rating);
 			h->distro_src = dd_strdup(s->source ? s->source : m->source);
 			h->distro_sev = sv;
+		}
+	}
+	if (!h->distro_rating && m->summary && m->ecosystem &&
+	    (strncmp(m->ecosystem, "AlmaLinux:", 10) == 0 ||
+	     strncmp(m->ecosystem, "Rocky Linux:", 12) == 0)) {
+		/* Red Hat rebuilds title errata "Important: openssl security update" */
+		static const char *const rh[] = { "Critical: ", "Important: ", "Moderate: ", "Low: " };
+		for (size_t i = 0; i < sizeof(rh) / sizeof(rh[0]); i++) {
+			size_t l = strlen(rh[i]);
+			enum dd_severity sv;
+			char word[16];
+			if (strncmp(m->summary, rh[i], l) != 0)
+				continue;
+			snprintf(word, sizeof(word), "%.*s", (int)(l - 2), rh[i]);
+			if (dd_severity_parse(word, &sv) == 0) {
+				h->distro_rating = dd_strdup(word);
+				h->distro_src = dd_strdup(m->source);
+				h->distro_sev = sv;
+			}
+			break;
 		}
 	}
 	if (!h->distro_rating && m->urgency) {
@@ -555,6 +578,37 @@ static int enrich_one(sqlite3_stmt *st, dd_finding *f, const char *id)
 			return -1;
 	}
 	return rc == SQLITE_DONE ? 0 : 1;
+}
+
+static const char RELATED_SQL[] =
+	"SELECT DISTINCT al.alias FROM aliases al JOIN advisories a ON a.pk = al.advisory_id "
+	"WHERE al.kind = 'related' AND a.id = ?1 ORDER BY al.alias";
+
+/* The related ids of the finding's own id and aliases, once each. */
+static int add_related(sqlite3_stmt *st, dd_finding *f, const char *id)
+{
+	int rc;
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *r = (const char *)sqlite3_column_text(st, 0);
+		int dup = !r || strcmp(r, f->id) == 0;
+		for (size_t i = 0; !dup && i < f->n_aliases; i++)
+			dup = strcmp(r, f->aliases[i]) == 0;
+		for (size_t i = 0; !dup && i < f->n_related; i++)
+			dup = strcmp(r, f->related[i]) == 0;
+		if (dup || f->n_related >= 256)
+			continue;
+		char **nv = realloc(f->related, (f->n_related + 1) * sizeof(char *));
+		if (!nv)
+			return -1;
+		f->related = nv;
+		if (!(f->related[f->n_related] = dd_strdup(r)))
+			return -1;
+		f->n_related++;
+	}
+	sqlite3_reset(st);
+	return 0;
 }
 
 static int enrich(sqlite3_stmt *st, dd_finding *f)
@@ -732,7 +786,7 @@ static int by_ids(const void *pa, const void *pb, void *ctx)
 /* Enrich every finding with other sources' CVSS ratings, querying once per
  * distinct (id, aliases) (libc6, libc-bin ... share glibc's CVEs), then
  * finish the severities. */
-static int enrich_all(sqlite3_stmt *st, dd_findings *res)
+static int enrich_all(sqlite3_stmt *st, sqlite3_stmt *rel, dd_findings *res)
 {
 	size_t *ord = NULL;
 	if (st && res->n) {
@@ -762,8 +816,17 @@ static int enrich_all(sqlite3_stmt *st, dd_findings *res)
 		}
 		free(ord);
 	}
-	for (size_t i = 0; i < res->n; i++)
-		finish_severity(&res->v[i]);
+	for (size_t i = 0; i < res->n; i++) {
+		dd_finding *f = &res->v[i];
+		if (rel) {
+			if (add_related(rel, f, f->id))
+				return -1;
+			for (size_t k = 0; k < f->n_aliases; k++)
+				if (add_related(rel, f, f->aliases[k]))
+					return -1;
+		}
+		finish_severity(f);
+	}
 	return 0;
 }
 
@@ -833,7 +896,7 @@ int dd_match_inventory(dd_findings **out, const dd_inventory *inv, dd_vulndb *db
 	int rc = 0;
 	long base = o ? o->base_layers : -1;
 	const dd_os *os = dd_inventory_os(inv);
-	sqlite3_stmt *enrich_st = NULL, *exists_st = NULL;
+	sqlite3_stmt *enrich_st = NULL, *exists_st = NULL, *related_st = NULL;
 
 	*out = NULL;
 	if (!(res = dd_calloc(1, sizeof(*res))))
@@ -992,6 +1055,9 @@ int dd_match_inventory(dd_findings **out, const dd_inventory *inv, dd_vulndb *db
 		if (sqlite3_prepare_v2(dd_vulndb_sqlite(db), ENRICH_SQL, -1, &enrich_st, NULL) !=
 		    SQLITE_OK)
 			enrich_st = NULL;
+		if (sqlite3_prepare_v2(dd_vulndb_sqlite(db), RELATED_SQL, -1, &related_st, NULL) !=
+		    SQLITE_OK)
+			related_st = NULL;
 		/* hits of one package are not adjacent when rpm had two keys;
 		 * compare all pairs of the same package (hits per package are few) */
 		for (size_t i = 0; i < raw.n; i++)
@@ -1027,7 +1093,7 @@ int dd_match_inventory(dd_findings **out, const dd_inventory *inv, dd_vulndb *db
 				goto done;
 			}
 		}
-		if (enrich_all(enrich_st, res)) {
+		if (enrich_all(enrich_st, related_st, res)) {
 			rc = dd_error_oom(err);
 			goto done;
 		}
@@ -1038,6 +1104,7 @@ int dd_match_inventory(dd_findings **out, const dd_inventory *inv, dd_vulndb *db
 done:
 	sqlite3_finalize(enrich_st);
 	sqlite3_finalize(exists_st);
+	sqlite3_finalize(related_st);
 	for (size_t i = 0; i < raw.n; i++)
 		raw_release(&raw.v[i]);
 	free(raw.v);

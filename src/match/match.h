@@ -73,6 +73,9 @@ typedef struct dd_finding {
 	char *data_source;   /* DB source name(s), comma-separated */
 	char *summary;       /* may be NULL */
 	char *notes;         /* may be NULL */
+	char **related;      /* ids the advisories list as related (ALSA/RLSA: the
+			      * CVEs they fix); informational, never merged */
+	size_t n_related;
 	int from_base;       /* 1 base image, 0 added on top, -1 unknown */
 	/* Set by the CLI filters (ignore file, VEX); NULL when the finding stands. */
 	char *suppressed_by; /* "ignore-file", "vex" */

@@ -68,6 +68,10 @@ static json_t *finding_json(dd_jctx *c, const dd_findings_report *r, const dd_fi
 	for (size_t i = 0; i < f->n_aliases; i++)
 		dd_jpush(c, al, dd_jstr(c, f->aliases[i]));
 	dd_jset(c, j, "aliases", al);
+	json_t *rel = dd_jarr(c);
+	for (size_t i = 0; i < f->n_related; i++)
+		dd_jpush(c, rel, dd_jstr(c, f->related[i]));
+	dd_jset(c, j, "related", rel);
 	dd_finding_purl(&purl, r, p);
 	dd_jset(c, pk, "name", dd_jstr(c, p->name));
 	dd_jset(c, pk, "version", dd_jstr(c, p->version));

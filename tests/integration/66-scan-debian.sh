@@ -47,3 +47,29 @@ if have_shared feeds/debian-security-tracker/salsa-security-tracker/data/DSA/lis
 else
 	skip "full DSA list" "../shared not present"
 fi
+
+# RPM family: AlmaLinux 9 packages (as a CycloneDX SBOM with rpm purls)
+# against the real AlmaLinux OSV advisories, keyed by binary package name,
+# versions compared as rpm EVR with the epoch explicit.
+ALMA="$DD_SHARED/feeds/osv/almalinux-osv-database/advisories/almalinux9"
+if [ -d "$ALMA" ]; then
+	"$DRYDOCK" db import --db "$TMP/alma.sqlite" "$ALMA" >/dev/null 2>&1
+	cat >"$TMP/alma.json" <<'X'
+{"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": [
+ {"type": "operating-system", "name": "almalinux", "version": "9.0"},
+ {"type": "library", "name": "openssl-libs", "purl": "pkg:rpm/almalinux/openssl-libs@3.0.1-41.el9_0?arch=x86_64&epoch=1&upstream=openssl-3.0.1-41.el9_0.src.rpm"},
+ {"type": "library", "name": "openssl", "purl": "pkg:rpm/almalinux/openssl@3.0.1-43.el9_0?arch=x86_64&epoch=1&upstream=openssl-3.0.1-43.el9_0.src.rpm"},
+ {"type": "library", "name": "openssl-devel", "purl": "pkg:rpm/almalinux/openssl-devel@3.0.1-41.el9_0?arch=x86_64&epoch=2"}]}
+X
+	"$DRYDOCK" scan --db "$TMP/alma.sqlite" --sbom "$TMP/alma.json" -f json >"$TMP/alma.out" 2>"$TMP/err"
+	check "almalinux 9: openssl-libs 1:3.0.1-41 has ALSA-2022:7288 (Important, CVE-2022-3602), fixed in 1:3.0.1-43.el9_0" \
+		jqe '[.findings[] | select(.package.name == "openssl-libs" and .id == "ALSA-2022:7288" and .fixed_version == "1:3.0.1-43.el9_0" and .severity == "HIGH" and .distro_rating == "Important" and (.related | index("CVE-2022-3602")) and .matched.ecosystem == "AlmaLinux:9")] | length == 1' "$TMP/alma.out"
+	check "almalinux 9: openssl at exactly the fixed EVR is not affected by ALSA-2022:7288" \
+		jqe '([.findings[] | select(.package.name == "openssl" and .id == "ALSA-2022:7288")] | length == 0) and ([.findings[] | select(.package.name == "openssl")] | length) > 0' "$TMP/alma.out"
+	check "almalinux 9: epoch 2 is above every epoch-1 fix (no findings for openssl-devel)" \
+		jqe '[.findings[] | select(.package.name == "openssl-devel")] | length == 0' "$TMP/alma.out"
+	check "almalinux 9: the source RPM file name becomes the source package name" \
+		jqe '[.packages[] | select(.name == "openssl-libs") | .source_name] == ["openssl"]' "$TMP/alma.out"
+else
+	skip "almalinux 9 against AlmaLinux OSV" "../shared not present"
+fi
