@@ -1,9 +1,10 @@
 #!/bin/bash
-# drydock scan of a Debian 11 (bullseye) root filesystem whose dpkg status
-# holds real packages at older versions (tests/data/match/rootfs-bullseye)
-# against real DSA entries (tests/data/match/feeds/debian-dsa: the DSA list
-# blocks for openssl, zlib and expat; the full list from ../shared when
-# present).  Matching is by source package and source version, so the
+# drydock scan of Debian 11 (bullseye) and 10 (buster) root filesystems whose
+# dpkg status holds real packages at older versions
+# (tests/data/match/rootfs-*) against real DSA and DLA entries
+# (tests/data/match/feeds/debian-dsa, debian-dla: the list blocks for
+# openssl, zlib and expat of those releases; the full DSA list from
+# ../shared when present); then AlmaLinux 9 against the AlmaLinux OSV.  Matching is by source package and source version, so the
 # binary libssl1.1 is matched as openssl, zlib1g as zlib.
 . "$DD_ROOT/tests/lib.sh"
 jqe() { jq -e "$@" >/dev/null; }
@@ -46,6 +47,30 @@ if have_shared feeds/debian-security-tracker/salsa-security-tracker/data/DSA/lis
 	check "full DSA list: the same five findings" test "$(jq -r '.findings[] | "\(.package.name) \(.id) \(.fixed_version) \(.matched.name) \(.matched.ecosystem)"' "$TMP/out.json")" = "$want"
 else
 	skip "full DSA list" "../shared not present"
+fi
+
+# Debian 10 (buster) against the DSA and DLA (LTS) lists: the same packages
+# at buster versions (tests/data/match/rootfs-buster); DLA-3325-1 is the LTS
+# twin of bullseye's DSA-5343-1 (same CVEs, another release).
+DB10="$TMP/buster.sqlite"
+"$DRYDOCK" db import --db "$DB10" "$D/feeds/debian-dsa/list" "$D/feeds/debian-dla/list" >/dev/null 2>&1
+"$DRYDOCK" scan --db "$DB10" --format json "rootfs:$D/rootfs-buster" >"$TMP/buster.json" 2>"$TMP/err"
+got=$(jq -r '.findings[] | "\(.package.name) \(.id) \(.fixed_version) \(.data_source)"' "$TMP/buster.json")
+want="libexpat1 DSA-5073-1 2.2.6-2+deb10u2 debian-dsa-list
+libexpat1 DSA-5085-1 2.2.6-2+deb10u3 debian-dsa-list
+libexpat1 DSA-5085-2 2.2.6-2+deb10u4 debian-dsa-list
+libssl1.1 CVE-2021-3449 1.1.1d-0+deb10u6 debian-dsa-list
+libssl1.1 CVE-2022-1292 1.1.1n-0+deb10u2 debian-dsa-list
+libssl1.1 CVE-2022-2068 1.1.1n-0+deb10u3 debian-dsa-list
+libssl1.1 DLA-3325-1 1.1.1n-0+deb10u4 debian-dla-list
+libssl1.1 DSA-4963-1 1.1.1d-0+deb10u7 debian-dsa-list
+libssl1.1 DSA-5103-1 1.1.1d-0+deb10u8 debian-dsa-list
+zlib1g CVE-2018-25032 1:1.2.11.dfsg-1+deb10u1 debian-dsa-list
+zlib1g CVE-2022-37434 1:1.2.11.dfsg-1+deb10u2 debian-dla-list"
+if [ "$got" = "$want" ]; then
+	ok "buster: DSA and DLA findings (DSA-4855-1 and DSA-4530-1 are fixed at the installed versions)"
+else
+	fail "buster: DSA and DLA findings" "$(echo "$got" | head -c 600)"
 fi
 
 # RPM family: AlmaLinux 9 packages (as a CycloneDX SBOM with rpm purls)
