@@ -73,6 +73,15 @@ else
 	fail "buster: DSA and DLA findings" "$(echo "$got" | head -c 600)"
 fi
 
+# The Debian tracker JSON (a real excerpt, tests/data/match/feeds/debian-tracker):
+# chromium is end-of-life in buster (kept as that status, no fix), prototypejs'
+# CVEs are fixed below the installed version or marked "0" (not affected).
+"$DRYDOCK" db import --db "$TMP/tracker.sqlite" "$D/feeds/debian-tracker/vunnel-debian.json" >/dev/null 2>&1
+"$DRYDOCK" scan --db "$TMP/tracker.sqlite" --format json "rootfs:$D/rootfs-buster" >"$TMP/tracker.json" 2>"$TMP/err"
+check "tracker JSON: chromium CVE-2022-0456 end-of-life in buster, nothing for prototypejs" \
+	jqe '[.findings[] | [.package.name, .id, .status, .fixed_version]] == [["chromium","CVE-2022-0456","end-of-life",null]]' "$TMP/tracker.json"
+expect_exit 0 "--ignore-unfixed drops the end-of-life finding" "$DRYDOCK" scan --db "$TMP/tracker.sqlite" --ignore-unfixed --fail-on UNKNOWN "rootfs:$D/rootfs-buster"
+
 # RPM family: AlmaLinux 9 packages (as a CycloneDX SBOM with rpm purls)
 # against the real AlmaLinux OSV advisories, keyed by binary package name,
 # versions compared as rpm EVR with the epoch explicit.
