@@ -157,7 +157,9 @@ int dd_ref_parse(dd_ref *out, const char *s, dd_error *err)
 		memcpy(out->path, pre, pl);
 		memcpy(out->path + pl, rest, rl + 1);
 	}
-	/* Validate each path component. */
+	/* Validate each path component ("host/" alone has none). */
+	if (!out->path[0])
+		return dd_error_set(err, DD_EUSAGE, "image reference '%s': empty repository name", s);
 	for (const char *c = out->path; *c;) {
 		const char *e = strchr(c, '/');
 		size_t n = e ? (size_t)(e - c) : strlen(c);

@@ -75,9 +75,9 @@ static char *urlenc(const char *s)
 /* Fetch a bearer token for the challenge. */
 static int fetch_token(dd_registry *r, const dd_challenge *ch, dd_error *err)
 {
-	dd_buf url = DD_BUF_INIT_MAX(8192), body = DD_BUF_INIT;
-	dd_http_response resp;
-	char scope[600], *basic = NULL, *svc = NULL, *sc = NULL;
+	dd_buf url = DD_BUF_INIT_MAX(16384), body = DD_BUF_INIT;
+	dd_http_response resp = { 0 }; /* released on every path */
+	char scope[4400], *basic = NULL, *svc = NULL, *sc = NULL;
 	json_t *j = NULL;
 	const char *tok;
 	long long expires;
@@ -94,8 +94,27 @@ static int fetch_token(dd_registry *r, const dd_challenge *ch, dd_error *err)
 		rc = dd_error_oom(err);
 		goto done;
 	}
-	dd_buf_printf(&url, "%s%sservice=%s&scope=%s", ch->realm, strchr(ch->realm, '?') ? "&" : "?",
-		      svc, sc);
+	/* A challenge may name several scopes, space-separated (a cross-
+	 * repository mount needs pull on the source too): the token GET takes
+	 * one scope= parameter each, as the token specification says. */
+	dd_buf_printf(&url, "%s%sservice=%s", ch->realm, strchr(ch->realm, '?') ? "&" : "?", svc);
+	for (const char *p = scope; *p;) {
+		size_t n = strcspn(p, " ");
+		if (n) {
+			char one[sizeof(scope)], *e;
+			memcpy(one, p, n);
+			one[n] = '\0';
+			if (!(e = urlenc(one))) {
+				rc = dd_error_oom(err);
+				goto done;
+			}
+			dd_buf_printf(&url, "&scope=%s", e);
+			free(e);
+		}
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
 	if (url.failed) {
 		rc = dd_buf_error(&url, err, "token URL");
 		goto done;

@@ -155,3 +155,6 @@ rc=$?
 [ $rc -eq 3 ] && grep -q "another host" "$TMP/err" && [ "$(grep -c '/tags/list' "$log")" -eq 2 ] &&
 	ok "a Link to another host is refused (exit 3), not followed" ||
 	fail "a Link to another host is refused" "exit $rc: $(cat "$TMP/err")"
+
+# a registry with no repository name (found by fuzz_registry_ref)
+expect_exit 2 "'HOST/' without a repository name is a usage error" "$DRYDOCK" resolve "$reg/"
