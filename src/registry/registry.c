@@ -409,6 +409,11 @@ int dd_registry_resolve(dd_registry *r, const char *reference, dd_digest *digest
 		goto done;
 	}
 	if (resp.docker_digest && dd_digest_parse(digest, resp.docker_digest, "Docker-Content-Digest", NULL) == 0) {
+		if (!strncmp(reference, "sha256:", 7) && strcmp(reference, digest->s)) {
+			rc = dd_error_set(err, DD_EINPUT, "%s/%s: manifest %s: Docker-Content-Digest %s does not match "
+					  "the digest asked for", r->ref.domain, r->ref.path, reference, digest->s);
+			goto done;
+		}
 		if (resp.content_type)
 			*media_type = dd_strndup(resp.content_type, strcspn(resp.content_type, ";"));
 		goto done;
@@ -486,14 +491,50 @@ int dd_registry_open_blob(dd_registry *r, const dd_digest *digest, dd_http_strea
 	return 0;
 }
 
-/* Link: </v2/x/tags/list?n=100&last=y>; rel="next" -> the path. */
+/* Link: </v2/x/tags/list?n=100&last=y>; rel="next" -> the target of the
+ * link-value whose rel is "next" (a header may also carry rel="first",
+ * rel="prev"... in any order). */
 static char *next_link(const char *link)
 {
-	const char *lt, *gt;
-	if (!link || !strstr(link, "rel=\"next\"") || !(lt = strchr(link, '<')) ||
-	    !(gt = strchr(lt, '>')))
-		return NULL;
-	return dd_strndup(lt + 1, (size_t)(gt - lt - 1));
+	const char *p = link, *lt, *gt, *end;
+	while (p && (lt = strchr(p, '<')) && (gt = strchr(lt, '>'))) {
+		end = strchr(gt, '<'); /* the parameters run up to the next link-value */
+		size_t n = end ? (size_t)(end - gt) : strlen(gt);
+		for (const char *q = gt; q && q < gt + n; q++) {
+			q = strstr(q, "rel=");
+			if (!q || q >= gt + n)
+				break;
+			q += 4;
+			if (*q == '"')
+				q++;
+			if (!strncmp(q, "next", 4) && (q[4] == '"' || q[4] == ';' || q[4] == ',' ||
+						      q[4] == ' ' || q[4] == '\0'))
+				return dd_strndup(lt + 1, (size_t)(gt - lt - 1));
+		}
+		p = end;
+	}
+	return NULL;
+}
+
+/* The path and query of an absolute URL ("/v2/...?n=1"), malloc'd. */
+static char *path_and_query(const char *url)
+{
+	CURLU *u = curl_url();
+	char *path = NULL, *query = NULL, *res = NULL;
+	dd_buf b = DD_BUF_INIT_MAX(8192);
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK) {
+		if (curl_url_get(u, CURLUPART_QUERY, &query, 0) != CURLUE_OK)
+			query = NULL;
+		dd_buf_printf(&b, "%s%s%s", path, query ? "?" : "", query ? query : "");
+		if (!b.failed)
+			res = dd_buf_detach(&b, NULL);
+	}
+	dd_buf_release(&b);
+	curl_free(path);
+	curl_free(query);
+	curl_url_cleanup(u);
+	return res;
 }
 
 int dd_registry_list_tags(dd_registry *r, int (*cb)(void *ctx, const char *tag), void *ctx,
@@ -521,7 +562,7 @@ int dd_registry_list_tags(dd_registry *r, int (*cb)(void *ctx, const char *tag),
 			rc = dd_error_set(err, DD_EINPUT, "%s/%s: tag list does not end", r->ref.domain, r->ref.path);
 			break;
 		}
-		if (!strncmp(path, "http", 4)) {
+		if (path[0] != '/') {
 			/* absolute Link: must stay on this registry */
 			char *abs = path;
 			if (!dd_http_same_origin(abs, r->base)) {
@@ -529,10 +570,12 @@ int dd_registry_list_tags(dd_registry *r, int (*cb)(void *ctx, const char *tag),
 						  r->ref.domain);
 				break;
 			}
-			path = strdup(abs + strlen(r->base));
+			path = path_and_query(abs);
 			free(abs);
-			if (!path)
+			if (!path) {
+				rc = dd_error_set(err, DD_EINPUT, "%s: malformed tag list Link", r->ref.domain);
 				break;
+			}
 		}
 		rc = request(r, "GET", path, NULL, &resp, &body, (size_t)16 << 20, err);
 		if (!rc && resp.status != 200)

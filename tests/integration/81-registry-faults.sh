@@ -134,6 +134,10 @@ grep -q "manifest 3.10: Docker-Content-Digest sha256:[0-9a-f]* does not match" "
 	ok "... naming the manifest" || fail "... naming the manifest" "$(cat "$TMP/err")"
 expect_exit 3 "a lying Docker-Content-Digest: resolve --platform (GET) exits 3" \
 	"$DRYDOCK" resolve --platform linux/amd64 "$reg/lib/alpine:3.10"
+got=$("$DRYDOCK" resolve "$reg/lib/alpine@$want" 2>"$TMP/err")
+[ $? -eq 3 ] && [ -z "$got" ] && grep -q "does not match the digest asked for" "$TMP/err" &&
+	ok "resolve NAME@DIGEST refuses a Docker-Content-Digest for another digest" ||
+	fail "resolve by digest with a lying header" "printed '$got': $(cat "$TMP/err")"
 got=$("$DRYDOCK" sbom "$reg/lib/alpine@$want" 2>"$TMP/err")
 [ $? -eq 3 ] && grep -q "does not match" "$TMP/err" && ok "... also when pulled by digest" ||
 	fail "lying digest when pulled by digest" "$(cat "$TMP/err")"
@@ -149,6 +153,11 @@ fr --abs-link
 got=$(DRYDOCK_TAGS_PAGE=3 "$DRYDOCK" resolve --tags "$reg/lib/alpine" 2>"$TMP/err" | tr '\n' ' ')
 [ "$got" = "3.10 t00 t01 t02 t03 t04 t05 t06 t07 t08 t09 " ] && [ "$(grep -c '/tags/list' "$log")" -eq 4 ] &&
 	ok "tags across 4 pages with absolute same-origin Links" || fail "tags across pages (absolute Links)" "got '$got' $(cat "$TMP/err")"
+fr --first-link
+got=$(DRYDOCK_TAGS_PAGE=4 timeout 20 "$DRYDOCK" resolve --tags "$reg/lib/alpine" 2>"$TMP/err" | tr '\n' ' ')
+[ "$got" = "3.10 t00 t01 t02 t03 t04 t05 t06 t07 t08 t09 " ] && [ "$(grep -c '/tags/list' "$log")" -eq 3 ] &&
+	ok "Link with rel=\"first\" before rel=\"next\": the next one is followed" ||
+	fail "Link with rel=first before rel=next" "got '$got' $(grep -c '/tags/list' "$log") requests $(cat "$TMP/err")"
 fr --offhost-link
 DRYDOCK_TAGS_PAGE=3 "$DRYDOCK" resolve --tags "$reg/lib/alpine" >"$TMP/out" 2>"$TMP/err"
 rc=$?
