@@ -163,8 +163,17 @@ static json_t *inventory_json(const dd_inventory *inv, long base_layers, const d
 				      "arch", p->arch, "source_name", p->source_name, "source_version",
 				      p->source_version, "layer", p->layer, "diff_id",
 				      dd_digest_is_set(&p->diff_id) ? p->diff_id.s : NULL);
-		if (!j)
-			goto oom;
+		if (!j) {
+			/* jansson refuses invalid UTF-8: such a name cannot be kept
+			 * (and read back) faithfully */
+			json_decref(root);
+			json_decref(pk);
+			json_decref(fk);
+			dd_error_set(err, DD_EINPUT,
+				     "package %zu: a field is not valid UTF-8; the inventory cannot be kept",
+				     i);
+			return NULL;
+		}
 		if (p->has_epoch)
 			json_object_set_new(j, "epoch", json_integer(p->epoch));
 		json_array_append_new(pk, j);

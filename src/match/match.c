@@ -999,7 +999,8 @@ int dd_match_inventory(dd_findings **out, const dd_inventory *inv, dd_vulndb *db
 			goto done;
 		}
 	}
-	qsort(keys, nk, sizeof(*keys), key_order);
+	if (nk)
+		qsort(keys, nk, sizeof(*keys), key_order);
 	if (nk && sqlite3_prepare_v2(dd_vulndb_sqlite(db),
 				     "SELECT 1 FROM affected WHERE ecosystem = ?1 AND package = ?2 LIMIT 1",
 				     -1, &exists_st, NULL) != SQLITE_OK)

@@ -83,8 +83,11 @@ static json_t *finding_json(dd_jctx *c, const dd_findings_report *r, const dd_fi
 	dd_jset(c, pk, "layer", layer_json(c, p));
 	dd_buf_release(&purl);
 	dd_jset(c, j, "package", pk);
-	dd_jset(c, j, "matched", json_pack("{s:s?, s:s?, s:s?}", "ecosystem", f->ecosystem, "name",
-					    f->match_name, "version", f->match_version));
+	json_t *mt = dd_jobj(c);
+	dd_jset(c, mt, "ecosystem", jopt(c, f->ecosystem));
+	dd_jset(c, mt, "name", jopt(c, f->match_name));
+	dd_jset(c, mt, "version", jopt(c, f->match_version));
+	dd_jset(c, j, "matched", mt);
 	dd_jset(c, j, "status", dd_jstr(c, f->status));
 	dd_jset(c, j, "fixed_version", jopt(c, f->fixed_version));
 	dd_jset(c, j, "severity", dd_jstr(c, dd_severity_name(f->severity)));

@@ -85,7 +85,7 @@ int dd_findings_write_sarif(FILE *out, const dd_findings_report *r, dd_error *er
 			dd_jset(&c, rule, "name", dd_jstr(&c, "OsPackageVulnerability"));
 			snprintf(text, sizeof(text), "%s: %.500s", f->id,
 				 f->summary ? f->summary : "known vulnerability in an OS package");
-			dd_jset(&c, rule, "shortDescription", json_pack("{s:s}", "text", f->id));
+			dd_jset(&c, rule, "shortDescription", json_pack("{s:o}", "text", dd_jstr(&c, f->id)));
 			dd_jset(&c, rule, "fullDescription", json_pack("{s:o}", "text", dd_jstr(&c, text)));
 			dd_jset(&c, rule, "help",
 				json_pack("{s:o}", "text",

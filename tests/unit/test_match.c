@@ -251,6 +251,18 @@ static void test_matcher(void **state)
 	assert_int_equal(fs->n, 5);
 	dd_findings_free(fs);
 
+	/* no packages at all (scratch, distroless without status.d) */
+	dd_inventory *empty = NULL;
+	assert_int_equal(dd_inventory_new(&empty, &e), 0);
+	empty->os.id = strdup("debian");
+	empty->os.version_id = strdup("11");
+	assert_int_equal(dd_match_inventory(&fs, empty, db, NULL, &e), 0);
+	assert_int_equal(fs->n, 0);
+	assert_int_equal(fs->checked, 0);
+	assert_int_equal(fs->os_supported, 1);
+	dd_findings_free(fs);
+	dd_inventory_free(empty);
+
 	/* an OS the DB has no data for: everything unchecked, no findings */
 	free(inv->os.version_id);
 	inv->os.version_id = strdup("12");
