@@ -74,6 +74,15 @@ int dd_findings_write_table(FILE *out, const dd_findings_report *r, dd_error *er
 	if (fs->n > nopen)
 		fprintf(out, ", suppressed: %zu", fs->n - nopen);
 	fputc('\n', out);
+	if (r->base_ref) {
+		fputs("Base image: ", out);
+		put_clean(out, r->base_ref, 0);
+		if (fs->base_layers >= 0)
+			fprintf(out, " (bottom %ld layer%s)\n", fs->base_layers,
+				fs->base_layers == 1 ? "" : "s");
+		else
+			fputs(" (its layers are unknown: give --base IMAGE)\n", out);
+	}
 	if (!fs->os_supported || fs->unchecked)
 		fprintf(out, "WARNING: %zu packages were NOT checked (no vulnerability data for %s %s)\n",
 			fs->unchecked, os->id ? os->id : "this OS",
