@@ -86,6 +86,12 @@ cmp -s "$TMP/sbom.want" "$TMP/sbom.got" && ok "reset mid-layer: sbom still succe
 grep -q " GET $bpath 200 auth=0 reset after" "$log" && grep -q " GET $bpath 206 auth=0 range=" "$log" &&
 	ok "the layer download resumed with a Range request" || fail "the layer download resumed with a Range request" "$(cut -d' ' -f3- "$log")"
 
+fr --reset --no-range --match /blobs/
+"$DRYDOCK" sbom --format json "$reg/lib/alpine:3.10" 2>"$TMP/err" | pkgs >"$TMP/sbom.got"
+cmp -s "$TMP/sbom.want" "$TMP/sbom.got" && grep -q " GET $bpath 200 auth=0 range-ignored" "$log" &&
+	ok "reset mid-layer, Range ignored by the registry: the bytes already read are skipped" ||
+	fail "reset mid-layer without Range support" "$(head -c 300 "$TMP/err") $(cut -d' ' -f3- "$log")"
+
 # ---- redirects to another origin, with bearer auth ----
 fr --redirect --token 300
 "$DRYDOCK" sbom --format json "$reg/lib/alpine:3.10" 2>"$TMP/err" | pkgs >"$TMP/sbom.got"
