@@ -91,7 +91,8 @@ struct dd_image_cli {
 	{ "max-file-size", 0, DD_OPT_SIZE, &(s).max_file, "SIZE",                                 \
 	  "refuse any single file larger than SIZE (default 16G)" },                              \
 	DD_REGISTRY_CLI_OPTS((s).reg)
-/* Fill o from the parsed options (reads --password-stdin). */
+/* Fill o from the parsed options (reads --password-stdin) and the layer
+ * cache (opened once per process, unless DRYDOCK_NO_CACHE=1). */
 int dd_image_cli_apply(struct dd_image_cli *c, dd_image_opts *o, dd_error *err);
 
 /* Open the output named by -o (atomically replaced on success) or stdout. */

@@ -253,6 +253,7 @@ int dd_cmd_inspect(int argc, char **argv, dd_error *err)
 	dd_image_opts_init(&io);
 	if ((rc = dd_image_cli_apply(&o.img, &io, err)))
 		goto done;
+	io.cache = NULL; /* inspect measures and verifies every layer itself */
 	if ((rc = dd_image_open(&img, argv[1], &io, err)))
 		goto done;
 	if ((rc = dd_walker_new(&w, &io.limits, err)))

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cache/layercache.h"
+#include "util/log.h"
 #include "util/banned.h"
 
 static const struct dd_opt *find_long(const struct dd_opt *o, const char *name, size_t n)
@@ -158,12 +160,40 @@ void dd_opts_help(const struct dd_cmdspec *spec, FILE *out)
 	fprintf(out, "  %-30s %s\n", "-h, --help", "show this help");
 }
 
+static dd_layercache *g_cache;
+
+static void close_cache(void)
+{
+	dd_layercache_close(g_cache);
+	g_cache = NULL;
+}
+
+/* The layer cache, opened once per process; NULL when turned off
+ * (DRYDOCK_NO_CACHE=1) or unusable (a warning says why). */
+static dd_layercache *layer_cache(void)
+{
+	static int tried;
+	const char *off = getenv("DRYDOCK_NO_CACHE");
+	dd_error e = DD_ERROR_INIT;
+
+	if (tried || (off && *off && strcmp(off, "0")))
+		return g_cache;
+	tried = 1;
+	if (dd_layercache_open(&g_cache, NULL, &e)) {
+		dd_warn("working without the layer cache: %s", e.msg);
+		return NULL;
+	}
+	atexit(close_cache);
+	return g_cache;
+}
+
 int dd_image_cli_apply(struct dd_image_cli *c, dd_image_opts *o, dd_error *err)
 {
 	int rc = dd_registry_cli_apply(&c->reg, &c->ropts, err);
 	if (rc)
 		return rc;
 	o->registry = &c->ropts;
+	o->cache = layer_cache();
 	o->platform = c->platform;
 	if (c->max_total)
 		o->limits.max_total_bytes = c->max_total;

@@ -314,10 +314,8 @@ int dd_cmd_sbom(int argc, char **argv, dd_error *err)
 		goto done;
 	if ((rc = dd_image_open(&img, argv[1], &io, err)))
 		goto done;
-	if ((rc = dd_inventory_collect_ex(&inv, img, &io.limits, err))) {
-		dd_error_prefix(err, "image %s", argv[1]);
+	if ((rc = dd_inventory_collect_ex(&inv, img, &io.limits, err)))
 		goto done;
-	}
 	if ((rc = dd_output_open(&out, o.output, err)))
 		goto done;
 	rc = write_sbom(out.fp, f, inv, err);

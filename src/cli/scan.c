@@ -319,10 +319,8 @@ int dd_cmd_scan(int argc, char **argv, dd_error *err)
 	} else {
 		if ((rc = dd_image_open(&img, argv[1], &io, err)))
 			goto done;
-		if ((rc = dd_inventory_collect_ex(&inv, img, &io.limits, err))) {
-			dd_error_prefix(err, "image %s", argv[1]);
+		if ((rc = dd_inventory_collect_ex(&inv, img, &io.limits, err)))
 			goto done;
-		}
 		const char *bn = dd_image_annotation(img, "org.opencontainers.image.base.name");
 		const char *bd = dd_image_annotation(img, "org.opencontainers.image.base.digest");
 		if (bn || bd) {

@@ -887,6 +887,11 @@ int dd_dockerarchive_each_layer(dd_image *img, dd_layer_sink sink, void *ctx, dd
 		free(refs);
 		return dd_error_oom(err);
 	}
+	for (size_t i = 0; img->skip && i < n; i++)
+		if (img->skip[i]) {
+			k.done[i] = 1;
+			left--;
+		}
 	for (size_t i = 0; i < n; i++) {
 		refs[i].member = img->members[i];
 		refs[i].layer = i;

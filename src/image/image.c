@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "util/log.h"
+#include "cache/layercache.h"
 #include "registry/registry.h"
 #include "util/banned.h"
 
@@ -119,8 +120,10 @@ int dd_image_open(dd_image **out, const char *ref, const dd_image_opts *opts, dd
 	}
 	if ((rc = dd_srcref_parse(&img->r, ref, err)))
 		goto done;
-	if (opts)
+	if (opts) {
 		img->limits = opts->limits;
+		img->cache = opts->cache;
+	}
 	else
 		dd_limits_default(&img->limits);
 	if (opts && opts->platform) {
@@ -288,32 +291,93 @@ static int each_layer(dd_image *img, dd_layer_sink sink, void *ctx, dd_error *er
 	return dd_error_set(err, DD_EINTERNAL, "unknown transport");
 }
 
-/* The walker as a layer sink. */
+struct walk_ctx {
+	dd_image *img;
+	dd_walker *w;
+	char key[64];
+};
+
+/* The walker as a layer sink; a layer walked is offered to the cache. */
 static int walk_sink(void *ctx, size_t i, dd_reader *blob, const dd_digest *blob_digest, const char *label,
 		     dd_error *err)
 {
-	void **c = ctx;
-	dd_image *img = c[0];
-	dd_layer_desc *l = &img->layers[i];
-	int rc = dd_walker_layer(c[1], (int)i, blob, blob_digest, &l->diff_id, label, &l->stats, err);
-	if (rc == 0)
-		l->walked = 1;
-	return rc;
+	struct walk_ctx *c = ctx;
+	dd_layer_desc *l = &c->img->layers[i];
+	void *rec;
+	size_t len;
+	dd_error e2 = DD_ERROR_INIT;
+	int rc = dd_walker_layer(c->w, (int)i, blob, blob_digest, &l->diff_id, label, &l->stats, err);
+
+	if (rc)
+		return rc;
+	l->walked = 1;
+	if (c->img->cache && dd_walker_take_record(c->w, (int)i, &rec, &len) == 0) {
+		if (dd_layercache_put(c->img->cache, &l->diff_id, c->key, rec, len, &e2))
+			dd_warn("%s", e2.msg);
+		free(rec);
+	}
+	return 0;
+}
+
+/* Replay the layers the cache knows; returns how many were replayed. */
+static size_t replay_cached(struct walk_ctx *c, unsigned char *skip)
+{
+	dd_image *img = c->img;
+	size_t hits = 0;
+
+	for (size_t i = 0; i < img->nlayers; i++) {
+		dd_layer_desc *l = &img->layers[i];
+		dd_error e2 = DD_ERROR_INIT;
+		void *rec;
+		size_t len;
+		int rc;
+
+		if (!dd_digest_is_set(&l->diff_id))
+			continue;
+		rc = dd_layercache_get(img->cache, &l->diff_id, c->key, &rec, &len, &e2);
+		if (rc < 0) {
+			dd_warn("%s", e2.msg);
+			return hits;
+		}
+		if (rc == 1)
+			continue;
+		/* A record that does not replay is a miss: the layer is read. */
+		if (dd_walker_replay(c->w, (int)i, rec, len, &l->diff_id, &l->stats, &e2) == 0) {
+			l->walked = 1;
+			skip[i] = 1;
+			hits++;
+		} else {
+			dd_debug("layer cache: %s: %s", l->diff_id.s, e2.msg);
+		}
+		free(rec);
+	}
+	return hits;
 }
 
 int dd_image_walk(dd_image *img, dd_walker *w, dd_error *err)
 {
-	void *ctx[2] = { img, w };
+	struct walk_ctx ctx = { img, w, "" };
+	unsigned char *skip = NULL;
 	int rc;
 
 	if (!img || !w)
 		return dd_error_set(err, DD_EINTERNAL, "dd_image_walk: no image or walker");
 	for (size_t i = 0; i < img->nlayers; i++)
 		img->layers[i].walked = 0;
-	if (img->r.transport == DD_TRANSPORT_ROOTFS)
+	if (img->r.transport == DD_TRANSPORT_ROOTFS) {
 		rc = dd_rootfs_walk(img, w, err);
-	else
-		rc = each_layer(img, walk_sink, ctx, err);
+	} else {
+		if (img->cache && img->nlayers && (skip = dd_calloc(img->nlayers, 1))) {
+			dd_walker_want_key(w, ctx.key, sizeof(ctx.key));
+			replay_cached(&ctx, skip);
+			img->skip = skip;
+			dd_walker_record(w, 1);
+		}
+		rc = each_layer(img, walk_sink, &ctx, err);
+		dd_walker_record(w, 0);
+		img->skip = NULL;
+		free(skip);
+	}
 	if (rc == 0)
 		rc = dd_walker_finish(w, err);
 	if (rc)

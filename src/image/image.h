@@ -93,6 +93,10 @@ struct dd_registry_opts;
 typedef struct dd_image_opts {
 	const char *platform;  /* NULL: the host's */
 	const struct dd_registry_opts *registry; /* TLS and credentials; NULL: defaults */
+	/* The layer cache (cache/layercache.h): dd_image_walk replays the layers
+	 * it knows instead of reading them, and records the others; NULL: none.
+	 * Borrowed: it must outlive the image. */
+	struct dd_layercache *cache;
 	dd_limits limits;
 } dd_image_opts;
 
@@ -125,7 +129,9 @@ size_t dd_image_layer_count(const dd_image *img);
 const dd_layer_desc *dd_image_layer(const dd_image *img, size_t i);
 
 /* Stream every layer once through the walker (digests verified), fill each
- * layer's stats and call dd_walker_finish(). */
+ * layer's stats and call dd_walker_finish().  With a layer cache (see
+ * dd_image_opts), layers whose diff_id the cache knows are replayed from it
+ * (a registry image then costs only its manifest and config). */
 int dd_image_walk(dd_image *img, dd_walker *w, dd_error *err);
 
 /* Stream each layer blob as stored (compressed bytes, unverified: the

@@ -117,6 +117,10 @@ struct dd_image {
 
 	/* oci: */
 	int dirfd;
+	/* layers each_layer must not deliver (already replayed from the layer
+	 * cache), or NULL */
+	const unsigned char *skip;
+	struct dd_layercache *cache;
 	/* registry: the session (connection, token) */
 	struct dd_registry *reg;
 	const struct dd_registry_opts *reg_opts;

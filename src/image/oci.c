@@ -406,6 +406,8 @@ int dd_oci_each_layer(dd_image *img, dd_layer_sink sink, void *ctx, dd_error *er
 		uint64_t size;
 		int fd, rc;
 
+		if (img->skip && img->skip[i])
+			continue;
 		snprintf(name, sizeof(name), "layer %zu %.19s", i, l->digest.s);
 		if ((rc = open_blob(img, &l->digest, name, &fd, &size, err)))
 			return rc;

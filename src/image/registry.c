@@ -142,6 +142,8 @@ int dd_registry_src_each_layer(dd_image *img, dd_layer_sink sink, void *ctx, dd_
 		char name[64];
 		int rc;
 
+		if (img->skip && img->skip[i])
+			continue;
 		snprintf(name, sizeof(name), "layer %zu %.19s", i, l->digest.s);
 		if ((rc = dd_registry_open_blob(img->reg, &l->digest, &s, &r, err)))
 			return dd_error_prefix(err, "%s", name);

@@ -513,13 +513,13 @@ int dd_inventory_collect_ex(dd_inventory **out, dd_image *img, const dd_limits *
 				goto done;
 	}
 	if ((rc = dd_image_walk(img, w, err)))
-		goto done;
+		goto done; /* (its message names the image) */
 	if ((rc = dd_inventory_set_image(inv, img, err)))
-		goto done;
+		goto named;
 	for (size_t i = 0; i < NCAT; i++) {
 		catalog_sort(cats[i]);
 		if ((rc = catalogers[i]->resolve(cats[i], inv, err)))
-			goto done;
+			goto named;
 	}
 	/* rootfs: layers carry no diff_id from the walk; take the image's. */
 	for (size_t i = 0; i < inv->pkgs.n; i++) {
@@ -531,6 +531,9 @@ int dd_inventory_collect_ex(dd_inventory **out, dd_image *img, const dd_limits *
 	dd_pkglist_sort(&inv->pkgs);
 	*out = inv;
 	inv = NULL;
+	goto done;
+named:
+	dd_error_prefix(err, "image %s", dd_image_ref(img));
 done:
 	for (size_t i = 0; i < NCAT; i++)
 		catalog_free(cats[i]);

@@ -92,7 +92,20 @@ struct dd_walker {
 	int finished;
 
 	dd_buf multi;          /* content shared by several consumers */
+
+	/* recording for the layer cache (record.c) */
+	int rec_on;            /* dd_walker_record() asked for it */
+	int rec_active;        /* a tar layer is being recorded now */
+	int rec_bad;           /* this layer cannot be recorded (file too large) */
+	int rec_index;         /* layer of the finished record, -1: none */
+	dd_buf rec;
 };
+
+/* record.c: the hooks the tar walk calls while recording. */
+void dd_rec_begin(dd_walker *w);
+void dd_rec_entry(dd_walker *w, const dd_lrec *r);
+void dd_rec_file(dd_walker *w, const void *p, size_t n);
+void dd_rec_end(dd_walker *w, int index, const dd_layer_stats *st, int ok);
 
 /* Where dd_file_read() gets content from (dd_file.priv). */
 enum dd_fs_kind { DD_FS_NONE, DD_FS_TAR, DD_FS_MEM, DD_FS_FD, DD_FS_GONE };

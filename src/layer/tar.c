@@ -321,6 +321,7 @@ int dd_walker_layer(dd_walker *w, int index, dd_reader *blob, const dd_digest *d
 		t.L->diff_id = *diff_id;
 	if ((rc = dd_decomp_new(&t.d, blob, err)))
 		goto done;
+	dd_rec_begin(w);
 	st.compression = dd_decomp_compression(t.d);
 	t.a = archive_read_new();
 	if (!t.a) {
@@ -347,6 +348,7 @@ int dd_walker_layer(dd_walker *w, int index, dd_reader *blob, const dd_digest *d
 	if (stats)
 		*stats = st;
 done:
+	dd_rec_end(w, index, &st, rc == 0);
 	if (rc) {
 		if (rc != DD_EENV && rc != DD_EINTERNAL)
 			blame_digest(&t, digest, err);

@@ -71,6 +71,8 @@ int dd_walker_new(dd_walker **out, const dd_limits *limits, dd_error *err)
 	if (!w->limits.max_read_bytes)
 		w->limits.max_read_bytes = DD_LIMIT_READ_DEFAULT;
 	dd_arena_init(&w->arena);
+	dd_buf_init(&w->rec, 0);
+	w->rec_index = -1;
 	dd_pathmap_init(&w->want_exact);
 	dd_pathmap_init(&w->view_map);
 	*out = w;
@@ -97,6 +99,7 @@ void dd_walker_free(dd_walker *w)
 	dd_pathmap_release(&w->want_exact);
 	dd_pathmap_release(&w->view_map);
 	dd_buf_release(&w->multi);
+	dd_buf_release(&w->rec);
 	dd_arena_release(&w->arena);
 	free(w);
 }
@@ -232,6 +235,8 @@ int dd_layer_add(dd_walker *w, dd_layer *L, const dd_lrec *r, dd_error *err)
 	if (r->link && !(c.link = dd_arena_strndup(&w->arena, r->link, strlen(r->link))))
 		return dd_error_oom(err);
 	L->recs[L->n++] = c;
+	if (w->rec_active)
+		dd_rec_entry(w, &c);
 	return 0;
 }
 
@@ -354,14 +359,19 @@ int dd_walker_deliver(dd_walker *w, dd_file *f, struct dd_fstream *fs, dd_error 
 	f->priv = fs;
 	if (f->type != DD_FT_REG && f->type != DD_FT_HARDLINK)
 		fs->kind = DD_FS_NONE;
-	if (n > 1 && fs->kind == DD_FS_TAR && f->size <= w->limits.max_read_bytes) {
-		/* several consumers: read the content once into memory */
+	if ((n > 1 || w->rec_active) && fs->kind == DD_FS_TAR && f->size <= w->limits.max_read_bytes) {
+		/* several consumers, or a record to write: read the content
+		 * once into memory */
 		if ((rc = dd_file_slurp_all(f, &w->multi, err)))
 			return rc;
 		fs->kind = DD_FS_MEM;
 		fs->mem = (const unsigned char *)w->multi.data;
 		fs->mem_len = w->multi.len;
+	} else if (w->rec_active && fs->kind == DD_FS_TAR) {
+		w->rec_bad = 1; /* too large to keep: no record for this layer */
 	}
+	if (w->rec_active && fs->kind == DD_FS_MEM)
+		dd_rec_file(w, fs->mem, fs->mem_len);
 	for (size_t i = 0; i < n; i++) {
 		const struct dd_want *wt = &w->wants[idx[i]];
 		fs->off = 0;

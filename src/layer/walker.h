@@ -124,6 +124,26 @@ int dd_walker_layer(dd_walker *w, int index, dd_reader *blob, const dd_digest *d
 int dd_walker_dir(dd_walker *w, int index, const char *root, dd_layer_stats *stats,
 		  dd_error *err);
 
+/* ---- the layer cache's side of the walker ----
+ *
+ * With recording on, every dd_walker_layer() also writes a record of what it
+ * learned: the layer's entries (metadata) and the content of every file a
+ * want matched, plus the layer's stats.  Replaying a record later, into a
+ * walker with the same wants (dd_walker_want_key() names them), has the same
+ * effect as walking the layer again: the same entries for the squashed view,
+ * the same files handed to the same consumers, without the blob. */
+void dd_walker_record(dd_walker *w, int on);
+/* After a successful dd_walker_layer(w, index, ...): the record (malloc'd,
+ * the caller frees it); DD_EINPUT... no: returns 1 when there is none (a
+ * wanted file was larger than the read limit, or recording was off). */
+int dd_walker_take_record(dd_walker *w, int index, void **data, size_t *len);
+/* Replay a record as layer index.  A malformed record is DD_EINPUT (callers
+ * treat it as a cache miss: nothing of it stays in the walker). */
+int dd_walker_replay(dd_walker *w, int index, const void *data, size_t len,
+		     const dd_digest *diff_id, dd_layer_stats *stats, dd_error *err);
+/* A key naming the record format and the registered wants ("ddlr1-<hex>"). */
+void dd_walker_want_key(const dd_walker *w, char *out, size_t n);
+
 /* Apply whiteouts across the layers walked so far and build the view. */
 int dd_walker_finish(dd_walker *w, dd_error *err);
 
