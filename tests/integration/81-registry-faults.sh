@@ -92,6 +92,14 @@ cmp -s "$TMP/sbom.want" "$TMP/sbom.got" && grep -q " GET $bpath 200 auth=0 range
 	ok "reset mid-layer, Range ignored by the registry: the bytes already read are skipped" ||
 	fail "reset mid-layer without Range support" "$(head -c 300 "$TMP/err") $(cut -d' ' -f3- "$log")"
 
+# drydock copy reads blobs through the same client
+fr --reset --fail-503 1 --match /blobs/
+"$DRYDOCK" copy -q "$reg/lib/alpine:3.10" "oci:$TMP/copied:v1" 2>"$TMP/err" &&
+	[ "$(jq -r '.manifests[0].digest' "$TMP/copied/index.json")" = "$want" ] &&
+	(cd "$TMP/copied/blobs/sha256" && for f in *; do [ "$(sha256sum <"$f" | cut -d' ' -f1)" = "$f" ] || exit 1; done) &&
+	ok "copy registry -> oci: through 503s and a reset keeps every digest" ||
+	fail "copy registry -> oci: through 503s and a reset" "$(cat "$TMP/err")"
+
 # ---- redirects to another origin, with bearer auth ----
 fr --redirect --token 300
 "$DRYDOCK" sbom --format json "$reg/lib/alpine:3.10" 2>"$TMP/err" | pkgs >"$TMP/sbom.got"
@@ -153,6 +161,12 @@ fr --bad-blob
 expect_exit 3 "a corrupted layer: sbom exits 3" "$DRYDOCK" sbom "$reg/lib/alpine:3.10"
 grep -q "${layer:0:19}" "$TMP/err" && grep -qi "digest" "$TMP/err" && ok "... naming the layer" ||
 	fail "... naming the layer" "$(cat "$TMP/err")"
+
+"$DRYDOCK" copy -q "$reg/lib/alpine:3.10" "oci:$TMP/badcopy:v1" >"$TMP/out" 2>"$TMP/err"
+rc=$?
+[ $rc -eq 3 ] && grep -q "digest mismatch" "$TMP/err" && ! [ -f "$TMP/badcopy/blobs/sha256/${layer#sha256:}" ] &&
+	ok "copy of a corrupted layer exits 3 and leaves no blob under its digest" ||
+	fail "copy of a corrupted layer" "exit $rc: $(cat "$TMP/err"); $(ls "$TMP/badcopy/blobs/sha256" 2>&1)"
 
 # ---- tag pagination ----
 fr --abs-link
