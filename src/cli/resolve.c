@@ -33,11 +33,13 @@ static const struct dd_opt opts[] = {
 };
 
 static const struct dd_cmdspec spec = {
-	"resolve", "REF [options]",
+	"resolve", "REF... [options]",
 	"Print the digest a registry reference points to.",
 	"REF is a registry reference: [docker://]HOST[:PORT]/NAME[:TAG|@DIGEST]\n"
 	"(docker.io/library/ is implied as docker does).  Costs one HEAD request\n"
-	"(a GET when the registry does not send Docker-Content-Digest).  --referrers\n"
+	"(a GET when the registry does not send Docker-Content-Digest).  With several\n"
+	"REFs, prints \"REF DIGEST\" lines, reusing one connection per repository.\n"
+	"--referrers\n"
 	"prints one line per referrer: DIGEST ARTIFACT-TYPE MEDIA-TYPE.",
 	opts,
 };
@@ -97,40 +99,58 @@ done:
 	return rc;
 }
 
+static int resolve_one(dd_registry *r, const dd_ref *ref, const char *shown, int many, dd_error *err)
+{
+	const char *reference = dd_digest_is_set(&ref->digest) ? ref->digest.s : ref->tag;
+	char *mt = NULL;
+	dd_digest d;
+	int rc;
+
+	if (o.tags)
+		return dd_registry_list_tags(r, print_tag, NULL, err);
+	rc = o.platform ? platform_digest(r, reference, o.platform, &d, err)
+			: dd_registry_resolve(r, reference, &d, &mt, err);
+	free(mt);
+	if (rc)
+		return rc;
+	if (o.referrers)
+		return dd_registry_referrers(r, &d, o.artifact_type, print_referrer, NULL, err);
+	if (many)
+		printf("%s %s\n", shown, d.s);
+	else
+		printf("%s\n", d.s);
+	return 0;
+}
+
 int dd_cmd_resolve(int argc, char **argv, dd_error *err)
 {
 	dd_registry_opts ro;
 	dd_registry *r = NULL;
-	dd_ref ref;
-	dd_digest d;
-	char *mt = NULL;
+	dd_ref ref, cur = { 0 };
 	int npos = 0, rc;
 
 	memset(&o, 0, sizeof(o));
 	rc = dd_opts_parse(&spec, argc, argv, &npos, err);
 	if (rc)
 		return rc > 0 ? 0 : rc;
-	if (npos != 1)
-		return dd_error_set(err, DD_EUSAGE, "resolve: expected one REF (see 'drydock resolve --help')");
-	if ((rc = dd_ref_parse(&ref, argv[1], err)) || (rc = dd_registry_cli_apply(&o.reg, &ro, err)))
+	if (npos < 1)
+		return dd_error_set(err, DD_EUSAGE, "resolve: expected a REF (see 'drydock resolve --help')");
+	if ((rc = dd_registry_cli_apply(&o.reg, &ro, err)))
 		goto done;
-	if ((rc = dd_registry_new(&r, &ref, &ro, err)))
-		goto done;
-	if (o.tags) {
-		rc = dd_registry_list_tags(r, print_tag, NULL, err);
-		goto done;
+	for (int i = 1; i <= npos && !rc; i++) {
+		if ((rc = dd_ref_parse(&ref, argv[i], err)))
+			break;
+		/* one session (connection, token) per repository, reused */
+		if (!r || strcmp(ref.domain, cur.domain) || strcmp(ref.path, cur.path)) {
+			dd_registry_free(r);
+			r = NULL;
+			cur = ref;
+			if ((rc = dd_registry_new(&r, &ref, &ro, err)))
+				break;
+		}
+		rc = resolve_one(r, &ref, argv[i], npos > 1, err);
 	}
-	{
-		const char *reference = dd_digest_is_set(&ref.digest) ? ref.digest.s : ref.tag;
-		rc = o.platform ? platform_digest(r, reference, o.platform, &d, err)
-				: dd_registry_resolve(r, reference, &d, &mt, err);
-	}
-	if (!rc && o.referrers)
-		rc = dd_registry_referrers(r, &d, o.artifact_type, print_referrer, NULL, err);
-	else if (!rc)
-		printf("%s\n", d.s);
 done:
-	free(mt);
 	dd_registry_free(r);
 	dd_registry_cli_release(&o.reg);
 	return rc;

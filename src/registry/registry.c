@@ -264,13 +264,17 @@ static int request(dd_registry *r, const char *method, const char *path, const c
 	return 0;
 }
 
-static int ping(dd_registry *r, const char *scheme, dd_error *err)
+/* GET /v2/ (authenticating when challenged).  *status: the last HTTP
+ * status seen, 0 when no HTTP answer came. */
+static int ping(dd_registry *r, const char *scheme, long *status, dd_error *err)
 {
 	dd_http_response resp;
 	int rc;
 
 	snprintf(r->base, sizeof(r->base), "%s://%s", scheme, dd_ref_api_host(&r->ref));
 	rc = request(r, "GET", "/v2/", NULL, &resp, NULL, 65536, err);
+	if (status)
+		*status = resp.status;
 	if (!rc && resp.status != 200)
 		rc = dd_error_set(err, DD_EENV, "%s: /v2/ answered HTTP %ld: not an OCI registry?",
 				  r->ref.domain, resp.status);
@@ -302,16 +306,38 @@ int dd_registry_new(dd_registry **out, const dd_ref *ref, const dd_registry_opts
 	ho.ca_file = r->o.ca_file;
 	ho.ca_dir = r->o.cert_dir;
 	may_http = !r->o.tls_verify || dd_ref_is_loopback(ref);
+	if (r->o.tls_verify && dd_ref_is_loopback(ref)) {
+		/* Loopback: plain HTTP first (most local registries, and it saves
+		 * a TLS round trip that a plain server answers slowly); a server
+		 * that speaks TLS refuses it (HTTP 400) and is then reached over
+		 * verified TLS below.  No credentials go out with the ping. */
+		ho.allow_http = 1;
+		if ((rc = dd_http_new(&r->http, &ho, err)))
+			goto fail;
+		long status = 0;
+		rc = ping(r, "http", &status, err);
+		if (rc == 0) {
+			*out = r;
+			return 0;
+		}
+		if (status && status != 400) /* a plain HTTP registry said no */
+			goto fail;
+		dd_http_free(r->http);
+		r->http = NULL;
+		set_auth(r, NULL, 0);
+		ho.allow_http = 0;
+		may_http = 0;
+	}
 	if ((rc = dd_http_new(&r->http, &ho, err)))
 		goto fail;
-	rc = ping(r, "https", err);
+	rc = ping(r, "https", NULL, err);
 	if (rc <= -1000 && may_http && rc == -1000 - CURLE_SSL_CONNECT_ERROR) {
 		/* The server does not speak TLS: plain HTTP is allowed here. */
 		dd_http_free(r->http);
 		ho.allow_http = 1;
 		if ((rc = dd_http_new(&r->http, &ho, err)))
 			goto fail;
-		rc = ping(r, "http", err);
+		rc = ping(r, "http", NULL, err);
 	}
 	if (rc <= -1000)
 		rc = DD_EENV;
