@@ -239,7 +239,6 @@ static size_t upload_cb(char *p, size_t size, size_t nm, void *ud)
 static struct curl_slist *build_headers(const dd_http_req *req, const char *auth)
 {
 	struct curl_slist *l = NULL, *t;
-	char line[8192];
 
 	for (const char *const *hp = req->headers; hp && *hp; hp++) {
 		t = curl_slist_append(l, *hp);
@@ -248,8 +247,13 @@ static struct curl_slist *build_headers(const dd_http_req *req, const char *auth
 		l = t;
 	}
 	if (auth) {
-		snprintf(line, sizeof(line), "Authorization: %s", auth);
-		t = curl_slist_append(l, line);
+		/* tokens can be long (several KiB): no fixed-size line */
+		dd_buf line = DD_BUF_INIT_MAX((size_t)2 << 20);
+		dd_buf_printf(&line, "Authorization: %s", auth);
+		t = line.failed ? NULL : curl_slist_append(l, dd_buf_cstr(&line));
+		if (line.data)
+			memset(line.data, 0, line.len);
+		dd_buf_release(&line);
 		if (!t)
 			goto oom;
 		l = t;

@@ -165,6 +165,8 @@ static int fetch_token(dd_registry *r, const dd_challenge *ch, dd_error *err)
 		? json_integer_value(json_object_get(j, "expires_in")) : 60;
 	if (expires < 60)
 		expires = 60; /* the spec's minimum */
+	if (expires > 86400)
+		expires = 86400; /* no time_t overflow; a day is plenty */
 	{
 		dd_buf h = DD_BUF_INIT_MAX(TOKEN_MAX);
 		dd_buf_printf(&h, "Bearer %s", tok);

@@ -16,6 +16,8 @@ gunzip -c "$archive" >"$TMP/alpine.tar"
 	{ fail "make the OCI layout served" "$(cat "$TMP/err")"; exit 0; }
 want=$(jq -r '.manifests[0].digest' "$TMP/layout/index.json")
 unset REGISTRY_AUTH_FILE
+# every layer must come over the wire: no layer cache
+export DRYDOCK_NO_CACHE=1
 export DOCKER_CONFIG=$TMP/docker-empty XDG_RUNTIME_DIR=$TMP/xdg
 mkdir -p "$DOCKER_CONFIG" "$XDG_RUNTIME_DIR"
 
@@ -126,6 +128,18 @@ expired=$(grep -c " 401 auth=1" "$log")
 	fail "two token requests, one 401 for the expired token" "tokens=$tokens expired-401s=$expired"
 grep -q "token scope=repository:lib/alpine:pull" "$log" && ok "the token is asked for the repository's pull scope" ||
 	fail "the token is asked for the repository's pull scope" "$(grep token "$log")"
+
+# absurd expires_in values and long tokens
+fr --token 300 --expires-in 9223372036854775807 --token-size 20000
+"$DRYDOCK" sbom --format json "$reg/lib/alpine:3.10" 2>"$TMP/err" | pkgs >"$TMP/sbom.got"
+cmp -s "$TMP/sbom.want" "$TMP/sbom.got" && [ "$(grep -c ' GET /token?' "$log")" -eq 1 ] &&
+	ok "a 20000-character token with expires_in 2^63-1: used, fetched once" ||
+	fail "long token, huge expires_in" "$(grep -c ' GET /token?' "$log") token requests: $(head -c 300 "$TMP/err")"
+fr --token 300 --expires-in -5
+"$DRYDOCK" sbom --format json "$reg/lib/alpine:3.10" 2>"$TMP/err" | pkgs >"$TMP/sbom.got"
+cmp -s "$TMP/sbom.want" "$TMP/sbom.got" && [ "$(grep -c ' GET /token?' "$log")" -eq 1 ] &&
+	ok "a negative expires_in counts as 60 s: one token for the walk" ||
+	fail "negative expires_in" "$(grep -c ' GET /token?' "$log") token requests: $(head -c 300 "$TMP/err")"
 
 # ---- manifests over 4 MiB ----
 fr --big-manifest

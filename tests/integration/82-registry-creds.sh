@@ -21,6 +21,8 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$TMP"; }
 trap cleanup EXIT
 unset REGISTRY_AUTH_FILE
+# every layer must come over the wire: no layer cache
+export DRYDOCK_NO_CACHE=1
 export DOCKER_CONFIG=$TMP/docker XDG_RUNTIME_DIR=$TMP/xdg HOME=$TMP/home
 mkdir -p "$DOCKER_CONFIG" "$XDG_RUNTIME_DIR/containers" "$HOME" "$TMP/bin"
 user=drydock pass='s3cret pass'

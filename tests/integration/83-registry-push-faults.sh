@@ -17,6 +17,8 @@ gunzip -c "$archive" >"$TMP/alpine.tar"
 want=$(jq -r '.manifests[0].digest' "$TMP/layout/index.json")
 layer=$(jq -r '.layers[0].digest' "$TMP/layout/blobs/sha256/${want#sha256:}")
 unset REGISTRY_AUTH_FILE
+# every layer must come over the wire: no layer cache
+export DRYDOCK_NO_CACHE=1
 export DOCKER_CONFIG=$TMP/docker-empty XDG_RUNTIME_DIR=$TMP/xdg
 mkdir -p "$DOCKER_CONFIG" "$XDG_RUNTIME_DIR"
 
