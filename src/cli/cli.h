@@ -115,6 +115,7 @@ int dd_cmd_sbom(int argc, char **argv, dd_error *err);
 int dd_cmd_resolve(int argc, char **argv, dd_error *err);
 int dd_cmd_copy(int argc, char **argv, dd_error *err);
 int dd_cmd_cache(int argc, char **argv, dd_error *err);
+int dd_cmd_ls(int argc, char **argv, dd_error *err);
 int dd_cmd_version_cmp(int argc, char **argv, dd_error *err);
 int dd_cmd_db(int argc, char **argv, dd_error *err);
 int dd_cmd_scan(int argc, char **argv, dd_error *err);

@@ -16,6 +16,7 @@ static const struct dd_cmd commands[] = {
 	{ "inspect", dd_cmd_inspect, "show an image's manifest, config and layers" },
 	{ "sbom", dd_cmd_sbom, "list the OS packages of an image (table, JSON, CycloneDX, SPDX)" },
 	{ "cache", dd_cmd_cache, "show or prune the layer cache" },
+	{ "ls", dd_cmd_ls, "list an image's files (the squashed view) and their layers" },
 	{ "copy", dd_cmd_copy, "copy an image between oci:, docker-archive: and registries" },
 	{ "resolve", dd_cmd_resolve, "print the digest a registry reference points to" },
 	{ "version-cmp", dd_cmd_version_cmp, "compare two versions with an ecosystem's ordering" },
