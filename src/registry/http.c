@@ -113,6 +113,16 @@ static char *resolve_url(const char *base, const char *location)
 	return copy;
 }
 
+/* url for a message: without its query, which for pre-signed storage URLs
+ * (blob redirects, upload locations) is a credential. */
+static const char *safe_url(const char *url, char *buf, size_t n)
+{
+	size_t k = strcspn(url, "?#");
+	snprintf(buf, n, "%.*s%s", (int)(k < n - 8 ? k : n - 8), url, url[k] ? "?..." : "");
+	return buf;
+}
+#define SAFE_URL(u) safe_url((u), (char[600]){ 0 }, 600)
+
 static int check_scheme(const dd_http *h, const char *url, dd_error *err)
 {
 	if (!strncasecmp(url, "https://", 8))
@@ -122,9 +132,9 @@ static int check_scheme(const dd_http *h, const char *url, dd_error *err)
 			return 0;
 		return dd_error_set(err, DD_EENV,
 				    "refusing plain HTTP to %s (mark the registry insecure with --tls-verify=false)",
-				    url);
+				    SAFE_URL(url));
 	}
-	return dd_error_set(err, DD_EENV, "unsupported URL scheme in '%.200s'", url);
+	return dd_error_set(err, DD_EENV, "unsupported URL scheme in '%.200s'", SAFE_URL(url));
 }
 
 /* ---- headers ---- */
@@ -394,35 +404,35 @@ int dd_http_request(dd_http *h, const dd_http_req *req, dd_http_response *resp, 
 		}
 		if (bc.too_big) {
 			rc = dd_error_set(err, DD_EINPUT, "%s: response body larger than %zu bytes",
-					  url, bc.max);
+					  SAFE_URL(url), bc.max);
 			break;
 		}
 		if (cr != CURLE_OK) {
 			if (retryable_curl(cr) && attempt < h->o.max_retries && !req->upload) {
-				dd_debug("%s: %s; retrying", url, curl_msg(h, cr));
+				dd_debug("%s: %s; retrying", SAFE_URL(url), curl_msg(h, cr));
 				backoff(attempt++, -1);
 				hop--;
 				continue;
 			}
-			rc = dd_error_set(err, DD_EENV, "%s: %s", url, curl_msg(h, cr));
+			rc = dd_error_set(err, DD_EENV, "%s: %s", SAFE_URL(url), curl_msg(h, cr));
 			resp->curl_code = (int)cr;
 			break;
 		}
 		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
 		if (retryable_status(resp->status) && attempt < h->o.max_retries && !req->upload) {
-			dd_debug("%s: HTTP %ld; retrying", url, resp->status);
+			dd_debug("%s: HTTP %ld; retrying", SAFE_URL(url), resp->status);
 			backoff(attempt++, resp->retry_after);
 			hop--;
 			continue;
 		}
 		if (resp->status >= 300 && resp->status < 400 && resp->status != 304 && resp->location) {
 			if (hop >= MAX_REDIRECTS) {
-				rc = dd_error_set(err, DD_EENV, "%s: too many redirects", req->url);
+				rc = dd_error_set(err, DD_EENV, "%s: too many redirects", SAFE_URL(req->url));
 				break;
 			}
 			next = resolve_url(url, resp->location);
 			if (!next) {
-				rc = dd_error_set(err, DD_EINPUT, "%s: bad redirect location", url);
+				rc = dd_error_set(err, DD_EINPUT, "%s: bad redirect location", SAFE_URL(url));
 				break;
 			}
 			if (!dd_http_same_origin(url, next))
@@ -581,7 +591,7 @@ static int stream_connect(dd_http_stream *s, unsigned long long from, dd_error *
 				hop--;
 				continue;
 			}
-			rc = dd_error_set(err, DD_EENV, "%s: %s", s->url, curl_easy_strerror(s->result));
+			rc = dd_error_set(err, DD_EENV, "%s: %s", SAFE_URL(s->url), curl_easy_strerror(s->result));
 			resp->curl_code = (int)s->result;
 			break;
 		}
@@ -594,12 +604,12 @@ static int stream_connect(dd_http_stream *s, unsigned long long from, dd_error *
 		if (resp->status >= 300 && resp->status < 400 && resp->location) {
 			char *next;
 			if (hop >= MAX_REDIRECTS) {
-				rc = dd_error_set(err, DD_EENV, "%s: too many redirects", s->orig_url);
+				rc = dd_error_set(err, DD_EENV, "%s: too many redirects", SAFE_URL(s->orig_url));
 				break;
 			}
 			next = resolve_url(s->url, resp->location);
 			if (!next) {
-				rc = dd_error_set(err, DD_EINPUT, "%s: bad redirect location", s->url);
+				rc = dd_error_set(err, DD_EINPUT, "%s: bad redirect location", SAFE_URL(s->url));
 				break;
 			}
 			if (!dd_http_same_origin(s->url, next))
@@ -683,7 +693,7 @@ static int stream_resume(dd_http_stream *s, dd_error *err)
 		}
 	} else if (!rc) {
 		rc = dd_error_set(err, DD_EENV, "%s: resuming the download at byte %llu: HTTP %ld",
-				  s->orig_url, from, r2.status);
+				  SAFE_URL(s->orig_url), from, r2.status);
 	}
 	s->resp = NULL;
 	s->hc.resp = &s->tail;
@@ -700,7 +710,7 @@ static ssize_t stream_read(void *ctx, void *buf, size_t n, dd_error *err)
 		if (s->done) {
 			if (s->result != CURLE_OK && retryable_curl(s->result) &&
 			    s->resumes < s->h->o.max_retries) {
-				dd_debug("%s: %s after %llu bytes; resuming", s->orig_url,
+				dd_debug("%s: %s after %llu bytes; resuming", SAFE_URL(s->orig_url),
 					 curl_easy_strerror(s->result), s->pos);
 				int rc = stream_resume(s, err);
 				if (rc)
@@ -709,10 +719,10 @@ static ssize_t stream_read(void *ctx, void *buf, size_t n, dd_error *err)
 			}
 			if (s->result != CURLE_OK)
 				return dd_error_set(err, DD_EENV, "%s: download interrupted after %llu bytes: %s",
-						    s->url, s->pos, curl_easy_strerror(s->result));
+						    SAFE_URL(s->url), s->pos, curl_easy_strerror(s->result));
 			if (s->expect >= 0 && s->pos != (unsigned long long)s->expect)
 				return dd_error_set(err, DD_EINPUT, "%s: got %llu bytes, expected %lld",
-						    s->url, s->pos, s->expect);
+						    SAFE_URL(s->url), s->pos, s->expect);
 			return 0;
 		}
 		s->len = s->off = 0;

@@ -114,6 +114,15 @@ sent=$(grep -c "^[0-9.]* main GET $bpath 307 auth=1" "$log")
 	ok "Authorization went to the registry but never to the other origin ($other blob GETs there)" ||
 	fail "Authorization never reaches the other origin" "other=$other leaked=$leaked main-with-auth=$sent"
 
+# the storage origin fails: the error names it, but not its signed query
+fr --redirect --other-reset --token 300
+"$DRYDOCK" sbom "$reg/lib/alpine:3.10" >/dev/null 2>"$TMP/err"
+rc=$?
+[ $rc -eq 4 ] && grep -q "127.0.0.1:$oport/blob/sha256:" "$TMP/err" && ! grep -q "presigned" "$TMP/err" &&
+	[ "$(grep -c '^[0-9.]* other GET .* reset' "$log")" -eq 4 ] &&
+	ok "storage origin down: exit 4 after 3 retries, naming it without the pre-signed query" ||
+	fail "storage origin down" "exit $rc: $(cat "$TMP/err")"
+
 # ---- expiring tokens: a 401 on an expired token re-authenticates once ----
 # Tokens live 1 s (drydock assumes at least 60 s, the spec's minimum, so the
 # refresh-before-expiry cannot fire); each blob answer takes 1.5 s, so the
