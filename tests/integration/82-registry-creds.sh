@@ -133,7 +133,8 @@ if start tls; then
 	# no secret in the process list while drydock runs (password on stdin)
 	clear_creds
 	: >"$TMP/ps.log"
-	( printf '%s\n' "$pass"; sleep 2 ) | "$DRYDOCK" sbom --ca-file "$ca" -u "$user" --password-stdin $reg/lib/alpine:3.10 \
+	# (the password arrives after 0.5 s, so drydock is surely seen running)
+	( sleep 0.5; printf '%s\n' "$pass" ) | "$DRYDOCK" sbom --ca-file "$ca" -u "$user" --password-stdin $reg/lib/alpine:3.10 \
 		>"$TMP/sbom.out" 2>"$TMP/err" &
 	dpid=$!
 	seen=0
