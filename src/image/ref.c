@@ -21,100 +21,16 @@ static const char *const other_transports[] = {
 
 /* ---- docker names ---- */
 
-static int is_lower_alnum(int c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-/* A repository path component: [a-z0-9]+ with '.', '_', '-' separators. */
-static int valid_component(const char *s, size_t n)
-{
-	if (n == 0 || !is_lower_alnum((unsigned char)s[0]) || !is_lower_alnum((unsigned char)s[n - 1]))
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (!is_lower_alnum(c) && c != '.' && c != '_' && c != '-')
-			return 0;
-	}
-	return 1;
-}
-
-static int valid_domain(const char *s, size_t n)
-{
-	size_t i = 0;
-	if (n == 0)
-		return 0;
-	for (; i < n && s[i] != ':'; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '-')
-			return 0;
-	if (i == 0)
-		return 0;
-	if (i < n) { /* :port */
-		if (i + 1 == n || n - i - 1 > 5)
-			return 0;
-		for (i++; i < n; i++)
-			if (!isdigit((unsigned char)s[i]))
-				return 0;
-	}
-	return 1;
-}
-
-static int valid_tag(const char *s, size_t n)
-{
-	if (n == 0 || n > 128 || !(isalnum((unsigned char)s[0]) || s[0] == '_'))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '.' && s[i] != '-')
-			return 0;
-	return 1;
-}
-
+/* NAME[:TAG] normalised by the registry grammar (registry/ref.h). */
 char *dd_srcref_docker_name(const char *s)
 {
-	const char *slash, *colon, *name_end, *first_end, *path;
-	const char *domain = "docker.io", *lib = "";
-	size_t dlen = 9, n = strlen(s);
-	dd_buf b = DD_BUF_INIT_MAX(1024);
+	dd_ref r;
+	char buf[sizeof(r.domain) + sizeof(r.path) + sizeof(r.tag) + 2];
 
-	if (n == 0 || n > 512 || strchr(s, '@'))
+	if (strchr(s, '@') || !strncmp(s, "docker://", 9) || dd_ref_parse(&r, s, NULL))
 		return NULL;
-	slash = strrchr(s, '/');
-	colon = strrchr(slash ? slash : s, ':');
-	name_end = colon ? colon : s + n;
-	if (colon && !valid_tag(colon + 1, strlen(colon + 1)))
-		return NULL;
-	first_end = memchr(s, '/', (size_t)(name_end - s));
-	path = s;
-	if (first_end && (memchr(s, '.', (size_t)(first_end - s)) || memchr(s, ':', (size_t)(first_end - s)) ||
-			  (first_end - s == 9 && !memcmp(s, "localhost", 9)))) {
-		if (!valid_domain(s, (size_t)(first_end - s)))
-			return NULL;
-		domain = s;
-		dlen = (size_t)(first_end - s);
-		path = first_end + 1;
-		if (dlen == 15 && !memcmp(s, "index.docker.io", 15)) {
-			domain = "docker.io";
-			dlen = 9;
-		}
-	}
-	if (dlen == 9 && !memcmp(domain, "docker.io", 9) && !memchr(path, '/', (size_t)(name_end - path)))
-		lib = "library/";
-	for (const char *c = path; c < name_end;) {
-		const char *e = memchr(c, '/', (size_t)(name_end - c));
-		size_t cn = e ? (size_t)(e - c) : (size_t)(name_end - c);
-		if (!valid_component(c, cn))
-			return NULL;
-		c += cn + (e ? 1 : 0);
-		if (e && c == name_end)
-			return NULL;
-	}
-	dd_buf_printf(&b, "%.*s/%s%.*s:%s", (int)dlen, domain, lib, (int)(name_end - path), path,
-		      colon ? colon + 1 : "latest");
-	if (b.failed) {
-		dd_buf_release(&b);
-		return NULL;
-	}
-	return dd_buf_detach(&b, NULL);
+	snprintf(buf, sizeof(buf), "%s/%s:%s", r.domain, r.path, r.tag);
+	return dd_strdup(buf);
 }
 
 /* ---- transport references ---- */
