@@ -184,6 +184,7 @@ void dd_image_free(dd_image *img)
 	if (img->dirfd >= 0)
 		close(img->dirfd);
 	dd_registry_free(img->reg);
+	free(img->reg_copy);
 	dd_srcref_release(&img->r);
 	free(img->ref);
 	free(img);
@@ -291,6 +292,17 @@ static int each_layer(dd_image *img, dd_layer_sink sink, void *ctx, dd_error *er
 	return dd_error_set(err, DD_EINTERNAL, "unknown transport");
 }
 
+/* How many layers to read at once: DRYDOCK_JOBS, else the number of CPUs
+ * (at least 2: downloads overlap even on one core), at most 8. */
+static size_t walk_jobs(void)
+{
+	const char *e = getenv("DRYDOCK_JOBS");
+	long n = e ? strtol(e, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+	if (!e && n < 2)
+		n = 2;
+	return n < 1 ? 1 : n > 8 ? 8 : (size_t)n;
+}
+
 struct walk_ctx {
 	dd_image *img;
 	dd_walker *w;
@@ -367,13 +379,25 @@ int dd_image_walk(dd_image *img, dd_walker *w, dd_error *err)
 	if (img->r.transport == DD_TRANSPORT_ROOTFS) {
 		rc = dd_rootfs_walk(img, w, err);
 	} else {
-		if (img->cache && img->nlayers && (skip = dd_calloc(img->nlayers, 1))) {
+		size_t left = img->nlayers, jobs = walk_jobs();
+		if (img->nlayers && (skip = dd_calloc(img->nlayers, 1))) {
 			dd_walker_want_key(w, ctx.key, sizeof(ctx.key));
-			replay_cached(&ctx, skip);
+			if (img->cache)
+				left -= replay_cached(&ctx, skip);
 			img->skip = skip;
-			dd_walker_record(w, 1);
+			dd_walker_record(w, img->cache != NULL);
 		}
-		rc = each_layer(img, walk_sink, &ctx, err);
+		rc = 0;
+		if (skip && left > 1 && jobs > 1 &&
+		    (img->r.transport == DD_TRANSPORT_OCI || img->r.transport == DD_TRANSPORT_REGISTRY)) {
+			/* several layers to read: in parallel, replayed in order */
+			rc = dd_image_walk_parallel(img, w, ctx.key, skip, jobs < left ? jobs : left, err);
+			for (size_t i = 0; !rc && i < img->nlayers; i++)
+				if (img->layers[i].walked)
+					skip[i] = 1;
+		}
+		if (!rc)
+			rc = each_layer(img, walk_sink, &ctx, err);
 		dd_walker_record(w, 0);
 		img->skip = NULL;
 		free(skip);

@@ -123,7 +123,8 @@ struct dd_image {
 	struct dd_layercache *cache;
 	/* registry: the session (connection, token) */
 	struct dd_registry *reg;
-	const struct dd_registry_opts *reg_opts;
+	const struct dd_registry_opts *reg_opts; /* during open only */
+	struct dd_registry_opts *reg_copy;       /* for the workers' own sessions */
 	/* docker-archive: per layer, the member that holds it and, when the
 	 * member name is content-addressed (blobs/sha256/HEX), its digest. */
 	char **members;
@@ -154,6 +155,28 @@ int dd_rootfs_open(dd_image *img, dd_error *err);
 int dd_rootfs_walk(dd_image *img, dd_walker *w, dd_error *err);
 int dd_registry_src_open(dd_image *img, dd_error *err);
 int dd_registry_src_each_layer(dd_image *img, dd_layer_sink sink, void *ctx, dd_error *err);
+
+/* Layer i's blob for a worker thread (parallel.c): oci: opens the file;
+ * registry: a stream over the worker's own session *reg (made on first
+ * use, freed by the caller with dd_registry_free).  Close with
+ * dd_layer_blob_close. */
+typedef struct dd_layer_blob {
+	int fd;
+	void *fr;                    /* dd_fd_reader */
+	struct dd_http_stream *s;
+} dd_layer_blob;
+int dd_oci_open_layer(dd_image *img, size_t i, dd_layer_blob *b, dd_reader *r, dd_error *err);
+int dd_registry_src_open_layer(dd_image *img, size_t i, struct dd_registry **reg, dd_layer_blob *b,
+			       dd_reader *r, dd_error *err);
+void dd_layer_blob_close(dd_layer_blob *b);
+
+/* Walk the layers not yet walked (skip[i] == 0) in worker threads, each
+ * into a walker of its own that records the layer; the records are then
+ * replayed into w in layer order (and offered to the layer cache under
+ * key).  Only for oci: and registry images.  Returns 0, or the error of
+ * the lowest failing layer. */
+int dd_image_walk_parallel(dd_image *img, dd_walker *w, const char *key, const unsigned char *skip,
+			   size_t nthreads, dd_error *err);
 
 /* Shared by the sources: set up img->layers from a parsed config and the
  * manifest's layer descriptors (count checked against rootfs.diff_ids). */

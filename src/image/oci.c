@@ -424,3 +424,24 @@ int dd_oci_each_layer(dd_image *img, dd_layer_sink sink, void *ctx, dd_error *er
 	}
 	return 0;
 }
+
+int dd_oci_open_layer(dd_image *img, size_t i, dd_layer_blob *b, dd_reader *r, dd_error *err)
+{
+	dd_layer_desc *l = &img->layers[i];
+	char name[64];
+	uint64_t size;
+	int rc;
+
+	memset(b, 0, sizeof(*b));
+	b->fd = -1;
+	snprintf(name, sizeof(name), "layer %zu %.19s", i, l->digest.s);
+	if ((rc = open_blob(img, &l->digest, name, &b->fd, &size, err)))
+		return rc;
+	if (size != l->size)
+		return dd_error_set(err, DD_EINPUT, "%s: blob is %llu bytes but the manifest says %llu", name,
+				    (unsigned long long)size, (unsigned long long)l->size);
+	if (!(b->fr = malloc(sizeof(dd_fd_reader))))
+		return dd_error_oom(err);
+	dd_reader_from_fd(r, b->fr, b->fd, "layer blob");
+	return 0;
+}

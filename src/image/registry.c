@@ -89,6 +89,8 @@ int dd_registry_src_open(dd_image *img, dd_error *err)
 		img->reg_opts = &defaults;
 	}
 	rc = dd_registry_new(&img->reg, &ref, img->reg_opts, err);
+	if (!rc && (img->reg_copy = malloc(sizeof(*img->reg_copy))))
+		*img->reg_copy = *img->reg_opts;
 	img->reg_opts = NULL; /* may point at this stack frame */
 	if (rc)
 		return rc;
@@ -153,4 +155,23 @@ int dd_registry_src_each_layer(dd_image *img, dd_layer_sink sink, void *ctx, dd_
 			return rc;
 	}
 	return 0;
+}
+
+int dd_registry_src_open_layer(dd_image *img, size_t i, struct dd_registry **reg, dd_layer_blob *b,
+			       dd_reader *r, dd_error *err)
+{
+	dd_layer_desc *l = &img->layers[i];
+	dd_ref ref;
+	int rc;
+
+	memset(b, 0, sizeof(*b));
+	b->fd = -1;
+	if (!*reg) {
+		if (!img->reg_copy)
+			return dd_error_oom(err);
+		if ((rc = dd_ref_parse(&ref, img->r.path, err)) ||
+		    (rc = dd_registry_new(reg, &ref, img->reg_copy, err)))
+			return rc;
+	}
+	return dd_registry_open_blob(*reg, &l->digest, &b->s, r, err);
 }

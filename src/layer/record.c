@@ -314,3 +314,13 @@ void dd_walker_want_key(const dd_walker *w, char *out, size_t n)
 	free(pats);
 	dd_buf_release(&b);
 }
+
+size_t dd_walker_want_count(const dd_walker *w)
+{
+	return w->nwants;
+}
+
+const char *dd_walker_want_pattern(const dd_walker *w, size_t i)
+{
+	return i < w->nwants ? w->wants[i].pattern : NULL;
+}

@@ -141,6 +141,9 @@ int dd_walker_take_record(dd_walker *w, int index, void **data, size_t *len);
  * treat it as a cache miss: nothing of it stays in the walker). */
 int dd_walker_replay(dd_walker *w, int index, const void *data, size_t len,
 		     const dd_digest *diff_id, dd_layer_stats *stats, dd_error *err);
+/* The registered want patterns (to give another walker the same wants). */
+size_t dd_walker_want_count(const dd_walker *w);
+const char *dd_walker_want_pattern(const dd_walker *w, size_t i);
 /* A key naming the record format and the registered wants ("ddlr1-<hex>"). */
 void dd_walker_want_key(const dd_walker *w, char *out, size_t n);
 
