@@ -5,6 +5,7 @@
  *   drydock db import PATH... [--db PATH] [--source NAME] [--strict]
  *   drydock db status [--format table|json] [--max-age AGE] [--db PATH]
  *   drydock db export FILE [--db PATH]
+ *   drydock db update [--db PATH] [--sources FILE] [--source NAME]... [--quiet]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +23,9 @@
 #include "util/digest.h"
 #include "util/log.h"
 #include "vulndb/import.h"
+#include "vulndb/sources.h"
 #include "vulndb/store.h"
+#include "vulndb/update.h"
 #include "util/banned.h"
 
 static int db_path(const char *opt, dd_buf *out, dd_error *err)
@@ -380,8 +383,14 @@ static int status_json(const char *path, const dd_vulndb_status_info *st, int64_
 		json_object_set_new(o, "stale", json_boolean(s->updated <= 0 ||
 							     now - s->updated > max_age));
 		json_object_set_new(o, "etag", jstr_or_null(s->etag));
-		json_object_set_new(o, "errors", json_integer(s->skipped));
-		json_object_set_new(o, "last_error", jstr_or_null(s->last_error));
+		json_object_set_new(o, "errors", json_integer(s->skipped + (s->update_error ? 1 : 0)));
+		json_object_set_new(o, "last_error", jstr_or_null(s->update_error ? s->update_error
+										 : s->last_error));
+		if (s->checked > 0) { /* sources that db update manages */
+			json_object_set_new(o, "update_error", jstr_or_null(s->update_error));
+			fmt_time(s->checked, when, sizeof(when));
+			json_object_set_new(o, "checked", json_string(when));
+		}
 		json_array_append_new(srcs, o);
 	}
 	json_object_set_new(root, "sources", srcs);
@@ -408,6 +417,10 @@ static void status_table(const char *path, const dd_vulndb_status_info *st, int6
 		       s->kind ? s->kind : "-", (long long)s->advisories, (long long)s->affected,
 		       when, age, (long long)s->skipped);
 	}
+	for (size_t i = 0; i < st->n_sources; i++)
+		if (st->sources[i].update_error)
+			printf("\nsource %s: last update failed (previous data kept): %s\n",
+			       st->sources[i].name, st->sources[i].update_error);
 }
 
 static int cmd_status(int argc, char **argv, dd_error *err)
@@ -538,12 +551,210 @@ done:
 	return rc;
 }
 
+/* ---- update ------------------------------------------------------------- */
+
+struct progress {
+	char last[136];
+	double t_last;
+	int shown;
+};
+
+static void human(uint64_t n, char *out, size_t sz)
+{
+	if (n >= (uint64_t)1 << 30)
+		snprintf(out, sz, "%.1f GiB", (double)n / (double)(1 << 30));
+	else if (n >= (uint64_t)1 << 20)
+		snprintf(out, sz, "%.1f MiB", (double)n / (double)(1 << 20));
+	else if (n >= 1024)
+		snprintf(out, sz, "%.1f KiB", (double)n / 1024.0);
+	else
+		snprintf(out, sz, "%llu B", (unsigned long long)n);
+}
+
+/* A one-line bar on stderr (only installed when stderr is a TTY). */
+static void progress_cb(void *ctx, const char *source, uint64_t got, int64_t total, int done)
+{
+	struct progress *p = ctx;
+	double t = now_s();
+	char a[32], b[32];
+	if (!done && t - p->t_last < 0.1 && strcmp(p->last, source) == 0)
+		return;
+	p->t_last = t;
+	snprintf(p->last, sizeof(p->last), "%s", source);
+	human(got, a, sizeof(a));
+	if (total > 0) {
+		int pct = (int)((double)got * 100.0 / (double)total), w = pct / 4;
+		char bar[27];
+		if (pct > 100)
+			pct = 100, w = 25;
+		for (int i = 0; i < 25; i++)
+			bar[i] = i < w ? '#' : '.';
+		bar[25] = 0;
+		human((uint64_t)total, b, sizeof(b));
+		fprintf(stderr, "\r\033[K%-24.24s [%s] %3d%% %s / %s", source, bar, pct, a, b);
+	} else {
+		fprintf(stderr, "\r\033[K%-24.24s %s", source, a);
+	}
+	if (done)
+		fputs("\r\033[K", stderr);
+	fflush(stderr);
+}
+
+static int add_names(const char ***names, size_t *n, const char *v, char **copies, size_t *nc)
+{
+	char *c = dd_strdup(v), *p, *save = NULL;
+	if (!c)
+		return -1;
+	copies[(*nc)++] = c;
+	for (p = c; p; p = save) {
+		save = strchr(p, ',');
+		if (save)
+			*save++ = 0;
+		if (!*p)
+			continue;
+		const char **nn = realloc(*names, (*n + 1) * sizeof(**names));
+		if (!nn)
+			return -1;
+		*names = nn;
+		(*names)[(*n)++] = p;
+	}
+	return 0;
+}
+
+static int cmd_update(int argc, char **argv, dd_error *err)
+{
+	const char *dbopt = NULL, *sources_opt = NULL, *source_last = NULL;
+	int npos, rc, quiet = 0, print_default = 0;
+	uint64_t max_dl = 0, retries = 3;
+	const struct dd_opt opts[] = {
+		{ "db", 0, DD_OPT_STR, &dbopt, "PATH", "the DB file (default "
+		  "$XDG_CACHE_HOME/drydock/db.sqlite)" },
+		{ "sources", 0, DD_OPT_STR, &sources_opt, "FILE", "the sources list (default "
+		  "$XDG_CONFIG_HOME/drydock/sources if it exists, else the built-in list)" },
+		{ "source", 's', DD_OPT_STR, &source_last, "NAME", "update only this source "
+		  "(repeat, or NAME,NAME...; also disabled ones)" },
+		{ "max-download", 0, DD_OPT_SIZE, &max_dl, "SIZE", "largest file downloaded "
+		  "(default 4G)" },
+		{ "retries", 0, DD_OPT_UINT, &retries, "N", "retries of a request that failed with "
+		  "5xx, 429 or a reset (default 3, with backoff)" },
+		{ "print-default-sources", 0, DD_OPT_FLAG, &print_default, NULL, "print the built-in "
+		  "sources list (a starting point for your own) and exit" },
+		{ "quiet", 'q', DD_OPT_FLAG, &quiet, NULL, "no progress bar and no summary" },
+		{ 0 },
+	};
+	const struct dd_cmdspec spec = {
+		"db update", "[options]",
+		"Download the vulnerability feeds of the sources list and update the DB.",
+		"Each source is fetched with a conditional request (ETag, Last-Modified): an\n"
+		"unchanged source costs one request.  Changed sources are imported into a copy\n"
+		"of the DB, which replaces the DB atomically at the end: scans running meanwhile\n"
+		"keep the old one, and a failed or killed update leaves the previous data.\n"
+		"See docs/vulndb.md.",
+		opts,
+	};
+	dd_buf path = DD_BUF_INIT, used_buf = DD_BUF_INIT;
+	dd_vulndb_sources srcs;
+	dd_vulndb_update_report rep;
+	dd_vulndb_update_opts uo;
+	struct progress prog;
+	const char **names = NULL, *used = NULL;
+	char **copies = NULL;
+	size_t nnames = 0, ncopies = 0;
+
+	memset(&srcs, 0, sizeof(srcs));
+	memset(&rep, 0, sizeof(rep));
+	memset(&prog, 0, sizeof(prog));
+	rc = dd_opts_parse(&spec, argc, argv, &npos, err);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	if (print_default) {
+		dd_buf t = DD_BUF_INIT;
+		if (dd_vulndb_sources_default_text(&t)) {
+			dd_buf_release(&t);
+			return dd_error_oom(err);
+		}
+		fwrite(t.data, 1, t.len, stdout);
+		dd_buf_release(&t);
+		return 0;
+	}
+	if (npos)
+		return dd_error_set(err, DD_EUSAGE, "db update: unexpected argument '%s'", argv[1]);
+	/* --source may be repeated: collect every occurrence. */
+	if (!(copies = calloc((size_t)argc + 1, sizeof(*copies)))) {
+		rc = dd_error_oom(err);
+		goto done;
+	}
+	for (int i = 1; i < argc; i++) {
+		const char *v = NULL;
+		if (!strcmp(argv[i], "--"))
+			break;
+		if ((!strcmp(argv[i], "--source") || !strcmp(argv[i], "-s")) && i + 1 < argc)
+			v = argv[++i];
+		else if (!strncmp(argv[i], "--source=", 9))
+			v = argv[i] + 9;
+		if (v && add_names(&names, &nnames, v, copies, &ncopies)) {
+			rc = dd_error_oom(err);
+			goto done;
+		}
+	}
+	if (source_last && !nnames) {
+		rc = dd_error_set(err, DD_EUSAGE, "db update: --source: give a name");
+		goto done;
+	}
+	if ((rc = db_path(dbopt, &path, err)) ||
+	    (rc = dd_vulndb_sources_load(&srcs, sources_opt, &used, &used_buf, err)))
+		goto done;
+	memset(&uo, 0, sizeof(uo));
+	uo.db_path = path.data;
+	uo.sources = &srcs;
+	uo.only = names;
+	uo.n_only = nnames;
+	uo.max_download = max_dl;
+	uo.http.allow_http = 1; /* plain http:// only when the sources list says so */
+	uo.http.max_retries = (int)(retries > 10 ? 10 : retries);
+	if (!quiet && isatty(STDERR_FILENO)) {
+		uo.progress = progress_cb;
+		uo.progress_ctx = &prog;
+	}
+	rc = dd_vulndb_update(&uo, &rep, err);
+	if (!quiet) {
+		for (size_t i = 0; i < rep.n; i++) {
+			const dd_vulndb_update_result *r = &rep.v[i];
+			char sz[32];
+			human(r->bytes, sz, sizeof(sz));
+			if (r->outcome == DD_VU_UPDATED)
+				printf("%-28s updated: %s, %lld records, %lld advisories, %lld affected, "
+				       "%lld skipped\n", r->name, sz, (long long)r->records,
+				       (long long)r->advisories, (long long)r->affected,
+				       (long long)r->skipped);
+			else if (r->outcome == DD_VU_UNCHANGED)
+				printf("%-28s unchanged\n", r->name);
+			else
+				printf("%-28s FAILED (previous data kept): %s\n", r->name, r->message);
+		}
+		if (rep.n)
+			printf("%zu sources from %s, %zu requests, DB %s\n", rep.n, used, rep.requests,
+			       path.data);
+	}
+done:
+	dd_vulndb_update_report_release(&rep);
+	dd_vulndb_sources_release(&srcs);
+	for (size_t i = 0; i < ncopies; i++)
+		free(copies[i]);
+	free(copies);
+	free(names);
+	dd_buf_release(&path);
+	dd_buf_release(&used_buf);
+	return rc;
+}
+
 /* ---- dispatch ------------------------------------------------------------ */
 
 static const struct dd_cmd db_cmds[] = {
 	{ "import", cmd_import, "import feed files, directories, archives, or a DB export" },
 	{ "status", cmd_status, "show sources, counts, ages and errors" },
 	{ "export", cmd_export, "write the DB and a .sha256 for an air-gapped machine" },
+	{ "update", cmd_update, "download the feeds of the sources list (conditional requests)" },
 	{ NULL, NULL, NULL },
 };
 
@@ -560,7 +771,7 @@ int dd_cmd_db(int argc, char **argv, dd_error *err)
 {
 	if (argc < 2) {
 		db_usage(stderr);
-		return dd_error_set(err, DD_EUSAGE, "db: give a command (import, status, export)");
+		return dd_error_set(err, DD_EUSAGE, "db: give a command (import, status, export, update)");
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
@@ -570,6 +781,6 @@ int dd_cmd_db(int argc, char **argv, dd_error *err)
 	for (const struct dd_cmd *c = db_cmds; c->name; c++)
 		if (strcmp(c->name, argv[1]) == 0)
 			return c->run(argc - 1, argv + 1, err);
-	return dd_error_set(err, DD_EUSAGE, "db: unknown command '%s' (import, status, export)",
+	return dd_error_set(err, DD_EUSAGE, "db: unknown command '%s' (import, status, export, update)",
 			    argv[1]);
 }

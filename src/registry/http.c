@@ -30,6 +30,8 @@ void dd_http_response_release(dd_http_response *r)
 	free(r->www_authenticate);
 	free(r->location);
 	free(r->link);
+	free(r->etag);
+	free(r->last_modified);
 	memset(r, 0, sizeof(*r));
 	r->content_length = -1;
 	r->retry_after = -1;
@@ -194,6 +196,10 @@ static size_t header_cb(char *buf, size_t size, size_t nitems, void *ud)
 		set_field(&r->location, v, vl);
 	else if (IS("Link"))
 		set_field(&r->link, v, vl);
+	else if (IS("ETag"))
+		set_field(&r->etag, v, vl);
+	else if (IS("Last-Modified"))
+		set_field(&r->last_modified, v, vl);
 	else if (IS("Content-Length")) {
 		char *t = trim_dup(v, vl);
 		r->content_length = t ? strtoll(t, NULL, 10) : -1;
@@ -469,6 +475,7 @@ struct dd_http_stream {
 	unsigned long long skip; /* bytes to drop (a resume answered 200, not 206) */
 	unsigned long long from; /* offset the current request starts at */
 	long long expect;        /* length of the whole body, -1 when unknown */
+	const char *const *req_hdrs; /* the caller's headers, during open only */
 	dd_http_response tail;   /* headers arriving after open (trailers) */
 };
 
@@ -545,7 +552,12 @@ static void stream_detach(dd_http_stream *s)
 static int stream_start(dd_http_stream *s, const char *auth, const char *range, dd_error *err)
 {
 	dd_http *h = s->h;
-	const char *extra[] = { range, NULL };
+	const char *extra[17] = { NULL };
+	size_t ne = 0;
+	if (range)
+		extra[ne++] = range;
+	for (size_t i = 0; s->req_hdrs && s->req_hdrs[i] && ne < 16; i++)
+		extra[ne++] = s->req_hdrs[i];
 	s->hdrs = build_headers(&(dd_http_req){ .method = "GET", .url = s->url, .headers = extra }, auth);
 	s->easy = curl_easy_init();
 	if (!s->hdrs || !s->easy)
@@ -643,7 +655,9 @@ int dd_http_stream_open(dd_http *h, const dd_http_req *req, dd_http_response *re
 	s->h = h;
 	s->resp = resp;
 	s->expect = -1;
+	s->req_hdrs = req->headers;
 	rc = stream_connect(s, 0, err);
+	s->req_hdrs = NULL;
 	if (rc || resp->status < 200 || resp->status >= 300) {
 		s->resp = NULL;
 		dd_http_stream_free(s);

@@ -43,6 +43,8 @@ typedef struct dd_http_response {
 	char *www_authenticate;
 	char *location;
 	char *link;               /* Link (pagination) */
+	char *etag;               /* ETag, as sent (quotes and W/ kept) */
+	char *last_modified;      /* Last-Modified, as sent */
 	long long content_length; /* -1 when absent */
 	long retry_after;         /* seconds, -1 when absent */
 	int curl_code;            /* libcurl's code of a transport failure, else 0 */
@@ -79,8 +81,10 @@ int dd_http_request(dd_http *h, const dd_http_req *req, dd_http_response *resp, 
 
 /* Streaming GET.  dd_http_stream_open performs the request up to the first
  * body bytes; on a 2xx status *out is a stream to read from (expected_len
- * is checked when >= 0).  On other statuses, resp tells why and *out is
- * NULL. */
+ * is checked when >= 0).  On other statuses (a 304 answering a conditional
+ * request, a 404, ...), resp tells why and *out is NULL.  req->headers
+ * (e.g. "If-None-Match: ...") are sent with the first request and its
+ * redirects, not with the Range requests that resume a dropped body. */
 typedef struct dd_http_stream dd_http_stream;
 int dd_http_stream_open(dd_http *h, const dd_http_req *req, dd_http_response *resp,
 			dd_http_stream **out, dd_error *err);

@@ -311,6 +311,34 @@ static int is_archive_magic(const unsigned char *b, size_t n)
 	       (n >= 262 && memcmp(b + 257, "ustar", 5) == 0);
 }
 
+/* Does the zip file end with its end-of-central-directory record (within
+ * the last 22 + 65535 bytes, the largest comment)? */
+static int zip_complete(const char *path)
+{
+	unsigned char *tail;
+	struct stat sb;
+	size_t n;
+	ssize_t got;
+	int fd, ok = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	if (fstat(fd, &sb) != 0 || sb.st_size < 22) {
+		close(fd);
+		return 0;
+	}
+	n = (uint64_t)sb.st_size < 22 + 65535 ? (size_t)sb.st_size : 22 + 65535;
+	if ((tail = malloc(n))) {
+		got = pread(fd, tail, n, sb.st_size - (off_t)n);
+		for (ssize_t i = got - 22; got == (ssize_t)n && i >= 0 && !ok; i--)
+			ok = memcmp(tail + i, "PK\x05\x06", 4) == 0 &&
+			     (size_t)i + 22 + (size_t)(tail[i + 20] | tail[i + 21] << 8) == n;
+		free(tail);
+	}
+	close(fd);
+	return ok;
+}
+
 static int process_file(dd_vimport *im, const char *path, int explicit_file, dd_error *err)
 {
 	unsigned char head[512];
@@ -329,6 +357,14 @@ static int process_file(dd_vimport *im, const char *path, int explicit_file, dd_
 	close(fd);
 	if (n < 0)
 		return dd_error_set(err, DD_EENV, "reading %s: %s", path, strerror(errno));
+	if (n >= 4 && memcmp(head, "PK\x03\x04", 4) == 0 && !zip_complete(path)) {
+		/* libarchive streams zip members from their local headers and
+		 * does not notice a missing central directory. */
+		if (explicit_file)
+			return dd_error_set(err, DD_EINPUT, "%s: truncated zip archive (no end of "
+					    "central directory record)", path);
+		return dd_vimport_skip(im, path, "-", err, "truncated zip archive");
+	}
 	if (is_archive_magic(head, (size_t)n))
 		return process_archive(im, path, explicit_file, err);
 	if ((rc = dd_file_slurp(path, data, max, err)) == 0)
@@ -458,6 +494,16 @@ static int finish(dd_vimport *im, const char *what, dd_error *err)
 	meta.skipped = st->skipped;
 	meta.last_error = st->last_error[0] ? st->last_error : NULL;
 	meta.kind = st->kind[0] ? st->kind : NULL;
+	meta.url = im->opts->url;
+	meta.etag = im->opts->etag;
+	meta.last_modified = im->opts->last_modified;
+	if (im->opts->kind && *im->opts->kind && st->kind[0] &&
+	    strcmp(im->opts->kind, st->kind) != 0) {
+		dd_vulndb_source_rollback(im->db);
+		return dd_error_set(err, DD_EINPUT, "%s: expected a %s feed for source '%s', found "
+				    "%s; source left unchanged", what, im->opts->kind,
+				    im->opts->source, st->kind);
+	}
 	return dd_vulndb_source_commit(im->db, &meta, err);
 }
 
@@ -471,7 +517,7 @@ static int begin(dd_vimport *im, dd_vulndb *db, const dd_vulndb_import_opts *opt
 	im->st = st;
 	if (!opts->source || !*opts->source)
 		return dd_error_set(err, DD_EUSAGE, "import: no source name");
-	return dd_vulndb_source_begin(db, opts->source, NULL, NULL, err);
+	return dd_vulndb_source_begin(db, opts->source, NULL, opts->url, err);
 }
 
 int dd_vulndb_import_paths(dd_vulndb *db, const char *const *paths, size_t n,

@@ -37,6 +37,10 @@ typedef struct dd_vulndb_import_opts {
 	const char *source; /* source name the rows are stored under; required */
 	int strict;         /* any skipped record or file fails the import */
 	size_t max_file;    /* largest file or archive member read; 0 = 1 GiB */
+	/* Recorded with the source on success (db update); NULL for local
+	 * imports. */
+	const char *url, *etag, *last_modified;
+	const char *kind;   /* expected kind ("osv", "csaf-vex", ...), or NULL */
 } dd_vulndb_import_opts;
 
 typedef struct dd_vulndb_import_stats {

@@ -91,6 +91,9 @@ static const char schema_v1[] =
 static const struct dd_vulndb_migration migrations[] = {
 	{ 1, "initial schema: sources, advisories, refs, aliases, affected, ranges, "
 	     "range_events, versions, severities", schema_v1 },
+	{ 2, "sources: checked_at and update_error (db update)",
+	  "ALTER TABLE sources ADD COLUMN checked_at INTEGER;\n"
+	  "ALTER TABLE sources ADD COLUMN update_error TEXT;\n" },
 };
 
 const struct dd_vulndb_migration *dd_vulndb_migrations(size_t *n)

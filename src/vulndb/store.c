@@ -63,6 +63,7 @@ struct dd_vulndb {
 	int64_t source_id;
 	int64_t last_range; /* range the event sequence counts for */
 	int64_t next_seq;
+	int version;        /* schema version found at open */
 };
 
 static int db_fail(dd_vulndb *db, dd_error *err, const char *what)
@@ -268,7 +269,7 @@ int dd_vulndb_open(dd_vulndb **out, const char *path, int flags, dd_error *err)
 	if ((rc = user_version(db, &have, err)))
 		goto fail;
 	if (rdonly) {
-		if (have != DD_VULNDB_SCHEMA_VERSION) {
+		if (have < DD_VULNDB_SCHEMA_MIN_READ || have > DD_VULNDB_SCHEMA_VERSION) {
 			rc = dd_error_set(err, DD_EENV,
 					  "vulnerability DB %s has schema version %d, this drydock "
 					  "reads version %d%s", path, have, DD_VULNDB_SCHEMA_VERSION,
@@ -276,8 +277,9 @@ int dd_vulndb_open(dd_vulndb **out, const char *path, int flags, dd_error *err)
 			goto fail;
 		}
 	} else {
-		if ((rc = exec(db, "PRAGMA journal_mode=WAL", err)) ||
-		    (rc = exec(db, "PRAGMA synchronous=NORMAL", err)) ||
+		if ((!(flags & DD_VULNDB_KEEP_JOURNAL) &&
+		     ((rc = exec(db, "PRAGMA journal_mode=WAL", err)) ||
+		      (rc = exec(db, "PRAGMA synchronous=NORMAL", err)))) ||
 		    /* Imports are one big transaction: keep its pages and the
 		     * per-record savepoint journals in memory. */
 		    (rc = exec(db, "PRAGMA cache_size=-131072", err)) ||
@@ -285,7 +287,9 @@ int dd_vulndb_open(dd_vulndb **out, const char *path, int flags, dd_error *err)
 			goto fail;
 		if (have != DD_VULNDB_SCHEMA_VERSION && (rc = migrate(db, err)))
 			goto fail;
+		have = DD_VULNDB_SCHEMA_VERSION;
 	}
+	db->version = have;
 	*out = db;
 	return 0;
 fail:
@@ -388,7 +392,9 @@ int dd_vulndb_source_commit(dd_vulndb *db, const dd_vulndb_source_meta *meta, dd
 	if (sqlite3_prepare_v2(db->db,
 			       "UPDATE sources SET fetched_at=?2, updated_at=?2, etag=?3, "
 			       "last_modified=?4, records=?5, skipped=?6, last_error=?7, "
-			       "kind=coalesce(?8, kind) WHERE id=?1",
+			       "kind=coalesce(?8, kind), url=coalesce(?9, url), "
+			       "checked_at=CASE WHEN ?9 IS NULL THEN checked_at ELSE ?2 END, "
+			       "update_error=NULL WHERE id=?1",
 			       -1, &s, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_int64(s, 1, db->source_id);
@@ -399,6 +405,7 @@ int dd_vulndb_source_commit(dd_vulndb *db, const dd_vulndb_source_meta *meta, dd
 	sqlite3_bind_int64(s, 6, meta ? meta->skipped : 0);
 	bind_text(s, 7, meta ? meta->last_error : NULL);
 	bind_text(s, 8, meta ? meta->kind : NULL);
+	bind_text(s, 9, meta ? meta->url : NULL);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		goto fail;
 	sqlite3_finalize(s);
@@ -434,6 +441,34 @@ int dd_vulndb_source_counts(dd_vulndb *db, int64_t *advisories, int64_t *affecte
 		*advisories = sqlite3_column_int64(s, 0);
 		*affected = sqlite3_column_int64(s, 1);
 	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int dd_vulndb_source_checked(dd_vulndb *db, const char *name, const char *kind,
+			     const char *url, const char *error, dd_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = 0;
+
+	if (db->in_tx)
+		return dd_error_set(err, DD_EINTERNAL, "vulnerability DB: source transaction open");
+	if (!name || !*name)
+		return dd_error_set(err, DD_EUSAGE, "vulnerability DB: empty source name");
+	if (sqlite3_prepare_v2(db->db,
+			       "INSERT INTO sources(name,kind,url,checked_at,update_error) "
+			       "VALUES(?1,?2,?3,?4,?5) ON CONFLICT(name) DO UPDATE SET "
+			       "kind=coalesce(kind, excluded.kind), url=coalesce(excluded.url, url), "
+			       "checked_at=excluded.checked_at, update_error=excluded.update_error",
+			       -1, &s, NULL) != SQLITE_OK)
+		return db_fail(db, err, "recording an update check");
+	bind_text(s, 1, name);
+	bind_text(s, 2, kind);
+	bind_text(s, 3, url);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)time(NULL));
+	bind_text(s, 5, error);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = db_fail(db, err, "recording an update check");
 	sqlite3_finalize(s);
 	return rc;
 }
@@ -1044,7 +1079,7 @@ int dd_vulndb_status(dd_vulndb *db, dd_vulndb_status_info *out, dd_error *err)
 	int rc, step, oom = 0;
 
 	memset(out, 0, sizeof(*out));
-	out->schema_version = DD_VULNDB_SCHEMA_VERSION;
+	out->schema_version = db->version;
 	/* One read transaction so the numbers agree with each other. */
 	if ((rc = exec(db, "BEGIN", err)))
 		return rc;
@@ -1056,7 +1091,16 @@ int dd_vulndb_status(dd_vulndb *db, dd_vulndb_status_info *out, dd_error *err)
 			       "s.updated_at, s.records, s.skipped, "
 			       "(SELECT count(*) FROM advisories v WHERE v.source_id=s.id), "
 			       "(SELECT count(*) FROM affected a JOIN advisories v "
-			       " ON v.pk=a.advisory_id WHERE v.source_id=s.id) "
+			       " ON v.pk=a.advisory_id WHERE v.source_id=s.id), "
+			       "s.checked_at, s.update_error "
+			       "FROM sources s ORDER BY s.name", -1, &s, NULL) != SQLITE_OK &&
+	    sqlite3_prepare_v2(db->db, /* schema 1: no checked_at, update_error */
+			       "SELECT s.name, s.kind, s.url, s.etag, s.last_modified, s.last_error, "
+			       "s.updated_at, s.records, s.skipped, "
+			       "(SELECT count(*) FROM advisories v WHERE v.source_id=s.id), "
+			       "(SELECT count(*) FROM affected a JOIN advisories v "
+			       " ON v.pk=a.advisory_id WHERE v.source_id=s.id), "
+			       "NULL, NULL "
 			       "FROM sources s ORDER BY s.name", -1, &s, NULL) != SQLITE_OK) {
 		rc = db_fail(db, err, "reading sources");
 		goto done;
@@ -1080,6 +1124,8 @@ int dd_vulndb_status(dd_vulndb *db, dd_vulndb_status_info *out, dd_error *err)
 		si->skipped = sqlite3_column_int64(s, 8);
 		si->advisories = sqlite3_column_int64(s, 9);
 		si->affected = sqlite3_column_int64(s, 10);
+		si->checked = sqlite3_column_int64(s, 11);
+		si->update_error = col_dup(s, 12, &oom);
 	}
 	if (step != SQLITE_DONE)
 		rc = db_fail(db, err, "reading sources");
@@ -1105,6 +1151,7 @@ void dd_vulndb_status_release(dd_vulndb_status_info *st)
 		free(s->etag);
 		free(s->last_modified);
 		free(s->last_error);
+		free(s->update_error);
 	}
 	free(st->sources);
 	st->sources = NULL;

@@ -29,10 +29,15 @@
 typedef struct dd_vulndb dd_vulndb;
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define DD_VULNDB_SCHEMA_VERSION 1
+#define DD_VULNDB_SCHEMA_VERSION 2
+/* The oldest schema a read-only open accepts (it has every table lookups
+ * read). */
+#define DD_VULNDB_SCHEMA_MIN_READ 1
 
 enum {
 	DD_VULNDB_RDONLY = 1, /* open an existing DB read-only; never create or migrate */
+	DD_VULNDB_KEEP_JOURNAL = 2, /* writable, but keep the file's journal mode (no WAL
+				       switch): small in-place writes by db update */
 };
 
 /* Default DB path: $XDG_CACHE_HOME/drydock/db.sqlite, else
@@ -64,12 +69,22 @@ typedef struct dd_vulndb_source_meta {
 	const char *kind;       /* detected format, or NULL to keep the begin() one */
 	const char *etag;       /* NULL for local imports */
 	const char *last_modified;
+	const char *url;        /* where it was downloaded from, or NULL to keep */
 } dd_vulndb_source_meta;
 
 int dd_vulndb_source_commit(dd_vulndb *db, const dd_vulndb_source_meta *meta, dd_error *err);
 /* Rows stored so far under the open source transaction. */
 int dd_vulndb_source_counts(dd_vulndb *db, int64_t *advisories, int64_t *affected,
 			    dd_error *err);
+
+/* Outside any source transaction: note that source `name` was checked for
+ * an update just now (sources.checked_at), with the outcome `error` (NULL:
+ * the check succeeded, e.g. a 304 Not Modified; else the one-line reason the
+ * update failed, kept in sources.update_error until the next successful
+ * check).  Creates the source row (with kind and url, may be NULL) when it
+ * does not exist yet; never touches the source's advisories. */
+int dd_vulndb_source_checked(dd_vulndb *db, const char *name, const char *kind,
+			     const char *url, const char *error, dd_error *err);
 
 /* Abandon the transaction: the source keeps its previous rows.  Safe to call
  * when no transaction is open. */
@@ -204,7 +219,9 @@ int dd_vulndb_cve_severities(dd_vulndb *db, const char *id, dd_vulndb_severity_c
 
 typedef struct dd_vulndb_source_info {
 	char *name, *kind, *url, *etag, *last_modified, *last_error;
+	char *update_error; /* why the last `db update` of it failed, or NULL */
 	int64_t updated;    /* unix time of the last successful import, 0 if never */
+	int64_t checked;    /* unix time of the last update check, 0 if never */
 	int64_t advisories; /* stored rows */
 	int64_t affected;
 	int64_t records;    /* records seen by the last import */

@@ -1,0 +1,568 @@
+/* update.c - `drydock db update` (see update.h). */
+#include "vulndb/update.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/reader.h"
+#include "vulndb/import.h"
+#include "vulndb/store.h"
+#include "util/banned.h"
+
+#define DEFAULT_MAX_DOWNLOAD ((uint64_t)4 << 30)
+#define MAX_POINTER ((size_t)64 << 10)
+
+struct upd {
+	const dd_vulndb_update_opts *o;
+	dd_vulndb_update_report *rep;
+	dd_http *http;
+	dd_vulndb_status_info old;  /* validators of the live DB */
+	dd_buf newpath, dlpath, lockpath;
+	dd_vulndb *newdb;           /* the copy being built, once a source changed */
+	int lockfd;
+};
+
+static const dd_vulndb_source_info *old_info(const struct upd *u, const char *name)
+{
+	for (size_t i = 0; i < u->old.n_sources; i++)
+		if (strcmp(u->old.sources[i].name, name) == 0)
+			return &u->old.sources[i];
+	return NULL;
+}
+
+static void unlink_new(struct upd *u)
+{
+	static const char *const sfx[] = { "", "-journal", "-wal", "-shm" };
+	dd_buf p = DD_BUF_INIT;
+	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		dd_buf_reset(&p);
+		dd_buf_printf(&p, "%s%s", u->newpath.data, sfx[i]);
+		if (!p.failed)
+			unlink(p.data);
+	}
+	dd_buf_release(&p);
+}
+
+/* The copy of the live DB that this update writes into. */
+static int open_new(struct upd *u, dd_error *err)
+{
+	sqlite3 *src = NULL, *dst = NULL;
+	struct stat sb;
+	int rc = 0;
+
+	if (u->newdb)
+		return 0;
+	unlink_new(u);
+	if (stat(u->o->db_path, &sb) == 0) {
+		sqlite3_backup *bk;
+		if (sqlite3_open_v2(u->o->db_path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+		    sqlite3_open_v2(u->newpath.data, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+				    NULL) != SQLITE_OK) {
+			rc = dd_error_set(err, DD_EENV, "copying %s to %s: %s", u->o->db_path,
+					  u->newpath.data, sqlite3_errmsg(dst ? dst : src));
+			goto done;
+		}
+		sqlite3_busy_timeout(src, 10000);
+		if (!(bk = sqlite3_backup_init(dst, "main", src, "main"))) {
+			rc = dd_error_set(err, DD_EENV, "copying %s: %s", u->o->db_path,
+					  sqlite3_errmsg(dst));
+			goto done;
+		}
+		int step = sqlite3_backup_step(bk, -1);
+		sqlite3_backup_finish(bk);
+		if (step != SQLITE_DONE) {
+			rc = dd_error_set(err, DD_EENV, "copying %s: %s", u->o->db_path,
+					  sqlite3_errstr(step));
+			goto done;
+		}
+	}
+	sqlite3_close(dst);
+	dst = NULL;
+	if ((rc = dd_vulndb_open(&u->newdb, u->newpath.data, 0, err)))
+		goto done;
+	/* Nobody else opens this file, and a crash throws it away: no WAL, no
+	 * syncs while building it (it is synced once before the rename). */
+	if (sqlite3_exec(dd_vulndb_sqlite(u->newdb), "PRAGMA journal_mode=MEMORY; "
+			 "PRAGMA synchronous=OFF", NULL, NULL, NULL) != SQLITE_OK)
+		rc = dd_error_set(err, DD_EENV, "%s: %s", u->newpath.data,
+				  sqlite3_errmsg(dd_vulndb_sqlite(u->newdb)));
+done:
+	sqlite3_close(src);
+	sqlite3_close(dst);
+	return rc;
+}
+
+static int fsync_path(const char *path, int dir)
+{
+	int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC), rc;
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* Publish the new file: rollback journal mode (a file with no -wal beside
+ * it), synced, renamed over the live DB, directory synced. */
+static int publish(struct upd *u, dd_error *err)
+{
+	sqlite3 *old = NULL;
+	dd_buf dir = DD_BUF_INIT;
+	int rc = 0;
+
+	if (sqlite3_exec(dd_vulndb_sqlite(u->newdb), "PRAGMA journal_mode=DELETE", NULL, NULL,
+			 NULL) != SQLITE_OK) {
+		rc = dd_error_set(err, DD_EENV, "%s: %s", u->newpath.data,
+				  sqlite3_errmsg(dd_vulndb_sqlite(u->newdb)));
+		goto done;
+	}
+	dd_vulndb_close(u->newdb);
+	u->newdb = NULL;
+	if (fsync_path(u->newpath.data, 0) != 0) {
+		rc = dd_error_set(err, DD_EENV, "syncing %s: %s", u->newpath.data, strerror(errno));
+		goto done;
+	}
+	/* Empty the old DB's WAL (a leftover -wal must not hold frames when a
+	 * reader of the new file finds it), and leave WAL mode when no reader
+	 * holds it open.  Best effort. */
+	if (sqlite3_open_v2(u->o->db_path, &old, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
+		sqlite3_busy_timeout(old, 2000);
+		sqlite3_exec(old, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE",
+			     NULL, NULL, NULL);
+	}
+	sqlite3_close(old);
+	if (rename(u->newpath.data, u->o->db_path) != 0) {
+		rc = dd_error_set(err, DD_EENV, "cannot rename %s to %s: %s", u->newpath.data,
+				  u->o->db_path, strerror(errno));
+		goto done;
+	}
+	const char *slash = strrchr(u->o->db_path, '/');
+	if (slash)
+		dd_buf_append(&dir, u->o->db_path, (size_t)(slash - u->o->db_path + 1));
+	else
+		dd_buf_puts(&dir, ".");
+	if (!dir.failed)
+		fsync_path(dir.data, 1);
+done:
+	dd_buf_release(&dir);
+	return rc;
+}
+
+/* A request header line "Name: value" (value from the DB: no CR/LF). */
+static int header(dd_buf *b, const char *name, const char *v)
+{
+	if (!v || !*v || strpbrk(v, "\r\n"))
+		return 0;
+	dd_buf_printf(b, "%s: %s", name, v);
+	return 1;
+}
+
+/* Download url into the download file, conditionally on the validators
+ * given.  Returns 0 with resp filled (304 or 2xx, *bytes set for 2xx). */
+static int download(struct upd *u, const char *name, const char *url, const char *etag,
+		    const char *lastmod, dd_http_response *resp, uint64_t *bytes,
+		    dd_error *err)
+{
+	dd_buf h1 = DD_BUF_INIT, h2 = DD_BUF_INIT;
+	const char *hdrs[3] = { NULL };
+	size_t nh = 0;
+	dd_http_stream *st = NULL;
+	dd_reader r;
+	uint64_t max = u->o->max_download ? u->o->max_download : DEFAULT_MAX_DOWNLOAD;
+	char *chunk = NULL;
+	int fd = -1, rc;
+
+	*bytes = 0;
+	if (header(&h1, "If-None-Match", etag))
+		hdrs[nh++] = dd_buf_cstr(&h1);
+	if (header(&h2, "If-Modified-Since", lastmod))
+		hdrs[nh++] = dd_buf_cstr(&h2);
+	if ((rc = dd_buf_error(&h1, err, "header")) || (rc = dd_buf_error(&h2, err, "header")))
+		goto done;
+	u->rep->requests++;
+	dd_http_req req = { .method = "GET", .url = url, .headers = hdrs };
+	if ((rc = dd_http_stream_open(u->http, &req, resp, &st, err)))
+		goto done;
+	if (!st)
+		goto done; /* 304, 404, 500...: the caller looks at resp->status */
+	if (resp->content_length > 0 && (uint64_t)resp->content_length > max) {
+		rc = dd_error_set(err, DD_EINPUT, "%s: %lld bytes, more than the %llu allowed", url,
+				  resp->content_length, (unsigned long long)max);
+		goto done;
+	}
+	fd = open(u->dlpath.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		rc = dd_error_set(err, DD_EENV, "cannot create %s: %s", u->dlpath.data,
+				  strerror(errno));
+		goto done;
+	}
+	if (!(chunk = malloc(1 << 16))) {
+		rc = dd_error_oom(err);
+		goto done;
+	}
+	dd_http_stream_reader(st, &r);
+	for (;;) {
+		ssize_t n = dd_reader_read(&r, chunk, 1 << 16, err);
+		if (n < 0) {
+			rc = (int)n;
+			goto done;
+		}
+		if (n == 0)
+			break;
+		if (*bytes + (uint64_t)n > max) {
+			rc = dd_error_set(err, DD_EINPUT, "%s: larger than %llu bytes", url,
+					  (unsigned long long)max);
+			goto done;
+		}
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(fd, chunk + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				rc = dd_error_set(err, DD_EENV, "writing %s: %s", u->dlpath.data,
+						  strerror(errno));
+				goto done;
+			}
+			off += w;
+		}
+		*bytes += (uint64_t)n;
+		if (u->o->progress)
+			u->o->progress(u->o->progress_ctx, name, *bytes, resp->content_length, 0);
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		rc = dd_error_set(err, DD_EENV, "writing %s: %s", u->dlpath.data, strerror(errno));
+		goto done;
+	}
+	fd = -1;
+done:
+	if (u->o->progress && st)
+		u->o->progress(u->o->progress_ctx, name, *bytes, resp->content_length, 1);
+	if (fd >= 0)
+		close(fd);
+	free(chunk);
+	dd_http_stream_free(st);
+	dd_buf_release(&h1);
+	dd_buf_release(&h2);
+	return rc;
+}
+
+/* Red Hat's archive_latest.txt: its first word names the file to fetch,
+ * relative to the pointer's URL. */
+static int resolve_latest(struct upd *u, const char *url, const char *etag,
+			  const char *lastmod, dd_http_response *resp, dd_buf *target,
+			  dd_error *err)
+{
+	dd_buf body = DD_BUF_INIT_MAX(MAX_POINTER);
+	dd_buf h1 = DD_BUF_INIT, h2 = DD_BUF_INIT;
+	const char *hdrs[3] = { NULL };
+	size_t nh = 0, i = 0, n;
+	int rc;
+
+	if (header(&h1, "If-None-Match", etag))
+		hdrs[nh++] = dd_buf_cstr(&h1);
+	if (header(&h2, "If-Modified-Since", lastmod))
+		hdrs[nh++] = dd_buf_cstr(&h2);
+	u->rep->requests++;
+	dd_http_req req = { .method = "GET", .url = url, .headers = hdrs, .max_body = MAX_POINTER };
+	if ((rc = dd_http_request(u->http, &req, resp, &body, err)))
+		goto done;
+	if (resp->status != 200)
+		goto done;
+	while (i < body.len && (body.data[i] == ' ' || body.data[i] == '\t' ||
+				body.data[i] == '\r' || body.data[i] == '\n'))
+		i++;
+	for (n = 0; i + n < body.len && body.data[i + n] > ' ' && body.data[i + n] < 0x7f; n++)
+		;
+	if (n == 0 || memchr(body.data + i, '/', n) || (n >= 2 && !memcmp(body.data + i, "..", 2))) {
+		rc = dd_error_set(err, DD_EINPUT, "%s: expected the name of a file next to it", url);
+		goto done;
+	}
+	const char *slash = strrchr(url, '/');
+	dd_buf_append(target, url, (size_t)(slash - url + 1));
+	dd_buf_append(target, body.data + i, n);
+	rc = dd_buf_error(target, err, "URL");
+done:
+	dd_buf_release(&body);
+	dd_buf_release(&h1);
+	dd_buf_release(&h2);
+	return rc;
+}
+
+static void fail_msg(dd_vulndb_update_result *res, const char *fmt, ...) DD_PRINTF(2, 3);
+static void fail_msg(dd_vulndb_update_result *res, const char *fmt, ...)
+{
+	va_list ap;
+	res->outcome = DD_VU_FAILED;
+	va_start(ap, fmt);
+	vsnprintf(res->message, sizeof(res->message), fmt, ap);
+	va_end(ap);
+}
+
+/* Errors and checks noted while no new DB exists yet, applied at the end. */
+struct check {
+	const dd_vulndb_source_def *def;
+	dd_vulndb_update_result *res;
+};
+
+static int update_one(struct upd *u, const dd_vulndb_source_def *def,
+		      dd_vulndb_update_result *res, dd_error *err)
+{
+	const dd_vulndb_source_info *prev = old_info(u, def->name);
+	const char *etag = prev ? prev->etag : NULL, *lastmod = prev ? prev->last_modified : NULL;
+	dd_http_response resp, pr;
+	dd_buf target = DD_BUF_INIT;
+	dd_error e = DD_ERROR_INIT;
+	const char *url = def->url;
+	int rc = 0;
+
+	memset(&resp, 0, sizeof(resp));
+	memset(&pr, 0, sizeof(pr));
+	dd_http_response_release(&resp);
+	dd_http_response_release(&pr);
+	/* Only a source that was imported from this very URL may be skipped
+	 * on a 304; a source imported by hand or moved is fetched in full. */
+	if (!prev || !prev->url || strcmp(prev->url, def->url) != 0 || prev->updated <= 0)
+		etag = lastmod = NULL;
+	if (def->latest) {
+		if (resolve_latest(u, def->url, etag, lastmod, &pr, &target, &e)) {
+			fail_msg(res, "%s", e.msg);
+			goto done;
+		}
+		if (pr.status == 304) {
+			res->outcome = DD_VU_UNCHANGED;
+			goto done;
+		}
+		if (pr.status != 200) {
+			fail_msg(res, "%s: HTTP %ld", def->url, pr.status);
+			goto done;
+		}
+		url = target.data;
+	}
+	if (download(u, def->name, url, def->latest ? NULL : etag, def->latest ? NULL : lastmod,
+		     &resp, &res->bytes, &e)) {
+		fail_msg(res, "%s", e.msg);
+		goto done;
+	}
+	if (resp.status == 304 && !def->latest) {
+		res->outcome = DD_VU_UNCHANGED;
+		goto done;
+	}
+	if (resp.status < 200 || resp.status >= 300) {
+		fail_msg(res, "%s: HTTP %ld", url, resp.status);
+		goto done;
+	}
+	if ((rc = open_new(u, err)))
+		goto done; /* fatal: cannot build the new DB at all */
+	{
+		const char *path = u->dlpath.data;
+		dd_vulndb_import_opts io;
+		dd_vulndb_import_stats st;
+		memset(&io, 0, sizeof(io));
+		io.source = def->name;
+		io.max_file = u->o->max_download ? (size_t)u->o->max_download : 0;
+		io.url = def->url;
+		io.etag = def->latest ? pr.etag : resp.etag;
+		io.last_modified = def->latest ? pr.last_modified : resp.last_modified;
+		io.kind = def->kind;
+		if (dd_vulndb_import_paths(u->newdb, &path, 1, &io, &st, &e)) {
+			fail_msg(res, "%s", e.msg);
+			goto done;
+		}
+		res->outcome = DD_VU_UPDATED;
+		res->records = st.records;
+		res->advisories = st.advisories;
+		res->affected = st.affected;
+		res->skipped = st.skipped;
+	}
+done:
+	unlink(u->dlpath.data);
+	dd_http_response_release(&resp);
+	dd_http_response_release(&pr);
+	dd_buf_release(&target);
+	return rc;
+}
+
+static int take_lock(struct upd *u, dd_error *err)
+{
+	u->lockfd = open(u->lockpath.data, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (u->lockfd < 0)
+		return dd_error_set(err, DD_EENV, "cannot open %s: %s", u->lockpath.data,
+				    strerror(errno));
+	if (flock(u->lockfd, LOCK_EX | LOCK_NB) != 0)
+		return dd_error_set(err, DD_EENV, "another 'drydock db update' of %s is running "
+				    "(%s is locked)", u->o->db_path, u->lockpath.data);
+	return 0;
+}
+
+static int make_dir_of(const char *path, dd_error *err)
+{
+	/* dd_vulndb_open creates the parent; do it now for the lock file. */
+	dd_vulndb *db = NULL;
+	struct stat sb;
+	int rc;
+	if (stat(path, &sb) == 0)
+		return 0;
+	if ((rc = dd_vulndb_open(&db, path, 0, err)))
+		return rc;
+	dd_vulndb_close(db);
+	return 0;
+}
+
+int dd_vulndb_update(const dd_vulndb_update_opts *o, dd_vulndb_update_report *rep,
+		     dd_error *err)
+{
+	struct upd u;
+	dd_vulndb *live = NULL;
+	const dd_vulndb_source_def **sel = NULL;
+	size_t nsel = 0;
+	int rc = 0, failed = 0;
+
+	memset(rep, 0, sizeof(*rep));
+	memset(&u, 0, sizeof(u));
+	u.o = o;
+	u.rep = rep;
+	u.lockfd = -1;
+	dd_buf_init(&u.newpath, 0);
+	dd_buf_init(&u.dlpath, 0);
+	dd_buf_init(&u.lockpath, 0);
+	dd_buf_printf(&u.newpath, "%s.update-new", o->db_path);
+	dd_buf_printf(&u.dlpath, "%s.update-download", o->db_path);
+	dd_buf_printf(&u.lockpath, "%s.update-lock", o->db_path);
+	if ((rc = dd_buf_error(&u.newpath, err, "path")) ||
+	    (rc = dd_buf_error(&u.dlpath, err, "path")) ||
+	    (rc = dd_buf_error(&u.lockpath, err, "path")))
+		goto done;
+
+	/* Which sources. */
+	if (!(sel = calloc(o->sources->n + o->n_only + 1, sizeof(*sel)))) {
+		rc = dd_error_oom(err);
+		goto done;
+	}
+	if (o->n_only) {
+		for (size_t i = 0; i < o->n_only; i++) {
+			const dd_vulndb_source_def *d = dd_vulndb_sources_find(o->sources, o->only[i]);
+			if (!d) {
+				rc = dd_error_set(err, DD_EUSAGE, "db update: no source named '%s' in "
+						  "the sources list", o->only[i]);
+				goto done;
+			}
+			int dup = 0;
+			for (size_t k = 0; k < nsel; k++)
+				dup |= sel[k] == d;
+			if (!dup)
+				sel[nsel++] = d;
+		}
+	} else {
+		for (size_t i = 0; i < o->sources->n; i++)
+			if (o->sources->v[i].enabled)
+				sel[nsel++] = &o->sources->v[i];
+	}
+	if (!(rep->v = calloc(nsel + 1, sizeof(*rep->v)))) {
+		rc = dd_error_oom(err);
+		goto done;
+	}
+	rep->n = nsel;
+
+	if ((rc = make_dir_of(o->db_path, err)) || (rc = take_lock(&u, err)))
+		goto done;
+	/* Leftovers of a killed update. */
+	unlink_new(&u);
+	unlink(u.dlpath.data);
+	{
+		dd_vulndb *ro = NULL;
+		if ((rc = dd_vulndb_open(&ro, o->db_path, DD_VULNDB_RDONLY, err)) == 0)
+			rc = dd_vulndb_status(ro, &u.old, err);
+		dd_vulndb_close(ro);
+		if (rc) {
+			/* An empty DB (just created) has no sources yet. */
+			memset(&u.old, 0, sizeof(u.old));
+			dd_error_clear(err);
+			rc = 0;
+		}
+	}
+	if ((rc = dd_http_new(&u.http, &o->http, err)))
+		goto done;
+
+	for (size_t i = 0; i < nsel; i++) {
+		dd_vulndb_update_result *res = &rep->v[i];
+		snprintf(res->name, sizeof(res->name), "%s", sel[i]->name);
+		if ((rc = update_one(&u, sel[i], res, err)))
+			goto done;
+		if (res->outcome == DD_VU_FAILED) {
+			failed++;
+			dd_warn("source %s not updated (its previous data is kept): %s", res->name,
+				res->message);
+		}
+	}
+
+	/* Record the checks (and errors) of the sources that did not change. */
+	dd_vulndb *w = u.newdb;
+	if (!w) {
+		if ((rc = dd_vulndb_open(&live, o->db_path, DD_VULNDB_KEEP_JOURNAL, err)))
+			goto done;
+		w = live;
+	}
+	if (sqlite3_exec(dd_vulndb_sqlite(w), "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = dd_error_set(err, DD_EENV, "%s: %s", o->db_path,
+				  sqlite3_errmsg(dd_vulndb_sqlite(w)));
+		goto done;
+	}
+	for (size_t i = 0; i < nsel; i++) {
+		const dd_vulndb_update_result *res = &rep->v[i];
+		if (res->outcome == DD_VU_UPDATED)
+			continue;
+		if ((rc = dd_vulndb_source_checked(w, sel[i]->name, sel[i]->kind, NULL,
+						   res->outcome == DD_VU_FAILED ? res->message : NULL,
+						   err))) {
+			sqlite3_exec(dd_vulndb_sqlite(w), "ROLLBACK", NULL, NULL, NULL);
+			goto done;
+		}
+	}
+	if (sqlite3_exec(dd_vulndb_sqlite(w), "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = dd_error_set(err, DD_EENV, "%s: %s", o->db_path,
+				  sqlite3_errmsg(dd_vulndb_sqlite(w)));
+		goto done;
+	}
+	if (u.newdb && (rc = publish(&u, err)))
+		goto done;
+	if (failed)
+		rc = dd_error_set(err, DD_EINPUT, "db update: %d of %zu sources failed (their "
+				  "previous data is kept)", failed, nsel);
+done:
+	if (u.newdb) {
+		dd_vulndb_close(u.newdb);
+		unlink_new(&u);
+	}
+	if (u.dlpath.data)
+		unlink(u.dlpath.data);
+	dd_vulndb_close(live);
+	dd_http_free(u.http);
+	dd_vulndb_status_release(&u.old);
+	if (u.lockfd >= 0)
+		close(u.lockfd);
+	dd_buf_release(&u.newpath);
+	dd_buf_release(&u.dlpath);
+	dd_buf_release(&u.lockpath);
+	free(sel);
+	return rc;
+}
+
+void dd_vulndb_update_report_release(dd_vulndb_update_report *rep)
+{
+	if (!rep)
+		return;
+	free(rep->v);
+	rep->v = NULL;
+	rep->n = 0;
+}
