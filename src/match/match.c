@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -466,12 +467,57 @@ static int add_hit(group_ctx *g, size_t pkg, const dd_vuln_match *m, const char 
 	return oom ? -1 : 0;
 }
 
+/* RPM modularity.  A package built in a module stream (modularitylabel
+ * "nodejs:14:8070020221...:ad008a3a") is fixed only by builds of that
+ * stream, and a package outside modules never by a module build.  A module
+ * build says so in its release (".module+el8..." / ".module_el8..."); an
+ * advisory names its stream in its summary, as Red Hat, AlmaLinux and Rocky
+ * write them ("Moderate: nodejs:14 security update").  When the advisory
+ * names no stream, the entry is kept (nothing to tell them apart). */
+int dd_match_module_applies(const dd_package *p, const dd_vuln_match *m, const char *fixed)
+{
+	const char *label = p->modularitylabel;
+	int fixed_module = fixed && (strstr(fixed, ".module+") || strstr(fixed, ".module_"));
+	const char *c1, *c2, *sum = m->summary;
+	size_t nlen, slen;
+
+	if (p->type != DD_PKG_RPM)
+		return 1;
+	if (!label || !*label)
+		return !fixed_module;
+	if (fixed && !fixed_module)
+		return 0;
+	c1 = strchr(label, ':');
+	if (!c1 || !sum)
+		return 1;
+	c2 = strchr(c1 + 1, ':');
+	nlen = (size_t)(c1 - label);
+	slen = c2 ? (size_t)(c2 - c1 - 1) : strlen(c1 + 1);
+	for (const char *q = sum; (q = strstr(q, ":")) != NULL; q++) {
+		/* "NAME:STREAM" at word boundaries */
+		const char *n0 = q;
+		while (n0 > sum && (isalnum((unsigned char)n0[-1]) || n0[-1] == '-' || n0[-1] == '_' || n0[-1] == '.'))
+			n0--;
+		if ((size_t)(q - n0) != nlen || strncmp(n0, label, nlen))
+			continue;
+		/* the advisory is about this module: which stream? */
+		const char *st = q + 1;
+		size_t sl = 0;
+		while (st[sl] && !isspace((unsigned char)st[sl]) && st[sl] != ',' && st[sl] != ')')
+			sl++;
+		return sl == slen && strncmp(st, c1 + 1, slen) == 0;
+	}
+	return 1;
+}
+
 static int group_cb(const dd_vuln_match *m, void *ctx, dd_error *err)
 {
 	group_ctx *g = ctx;
 	for (size_t i = 0; i < g->n_members; i++) {
 		const char *fixed = NULL;
 		if (!dd_match_entry(g->eco, g->versions[i], m, &fixed))
+			continue;
+		if (!dd_match_module_applies(&g->inv->pkgs.v[g->members[i]], m, fixed))
 			continue;
 		if (add_hit(g, g->members[i], m, fixed))
 			return dd_error_oom(err);

@@ -124,4 +124,9 @@ void dd_findings_free(dd_findings *f);
 /* Remove finding i (when a filter drops it), keeping the order. */
 void dd_findings_remove(dd_findings *f, size_t i);
 
+/* RPM modularity: does advisory entry m (fixed version `fixed`, NULL when
+ * unfixed) apply to package p, given p's module stream (see match.c)? */
+struct dd_vuln_match;
+int dd_match_module_applies(const dd_package *p, const struct dd_vuln_match *m, const char *fixed);
+
 #endif
