@@ -346,6 +346,9 @@ int dd_cmd_scan(int argc, char **argv, dd_error *err)
 			"to tell base from application findings",
 			base_ref ? base_ref : "?");
 	}
+	if (dd_os_is_eol(dd_inventory_os(inv)))
+		dd_warn("%s %s reached the end of its security support on %s: it gets no more fixes",
+			dd_inventory_os(inv)->id, dd_inventory_os(inv)->version_id, dd_os_eol(dd_inventory_os(inv)));
 	if ((rc = dd_match_inventory(&fs, inv, db, &mo, err)))
 		goto done;
 	if (!o.no_store && !o.sbom) {

@@ -124,6 +124,12 @@ void dd_findings_free(dd_findings *f);
 /* Remove finding i (when a filter drops it), keeping the order. */
 void dd_findings_remove(dd_findings *f, size_t i);
 
+/* End of security support of the image's OS release ("2024-06-30"), or
+ * NULL when the calendar does not know the release; dd_os_is_eol: that
+ * date has passed (UTC). */
+const char *dd_os_eol(const dd_os *os);
+int dd_os_is_eol(const dd_os *os);
+
 /* RPM modularity: does advisory entry m (fixed version `fixed`, NULL when
  * unfixed) apply to package p, given p's module stream (see match.c)? */
 struct dd_vuln_match;

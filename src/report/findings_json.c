@@ -228,8 +228,8 @@ int dd_findings_write_json(FILE *out, const dd_findings_report *r, dd_error *err
 	dd_jset(&c, os, "name", jopt(&c, o->name));
 	dd_jset(&c, os, "ecosystem", jopt(&c, r->f->ecosystem));
 	dd_jset(&c, os, "supported", json_boolean(r->f->os_supported));
-	/* eol: drydock has no end-of-life calendar yet; null = unknown */
-	dd_jset(&c, os, "eol", json_null());
+	/* eol: the release's end of security support, null when unknown */
+	dd_jset(&c, os, "eol", jopt(&c, dd_os_eol(o)));
 	dd_jset(&c, root, "os", os);
 	pkgs = dd_jarr(&c);
 	for (size_t i = 0; i < dd_inventory_package_count(r->inv); i++) {
