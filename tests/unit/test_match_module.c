@@ -56,10 +56,45 @@ static void test_module_streams(void **state)
 	}
 }
 
+static const char *eol(const char *id, const char *ver)
+{
+	dd_os os;
+	memset(&os, 0, sizeof(os));
+	os.id = (char *)id;
+	os.version_id = (char *)ver;
+	return dd_os_eol(&os);
+}
+
+static void test_eol_calendar(void **state)
+{
+	(void)state;
+	assert_string_equal(eol("alpine", "3.10.4"), "2021-05-01");
+	assert_null(eol("alpine", "3.1"));
+	assert_null(eol("alpine", "3.1.4"));
+	assert_string_equal(eol("debian", "12"), "2028-06-30");
+	assert_null(eol("debian", "1"));
+	assert_string_equal(eol("ubuntu", "18.04"), "2023-05-31");
+	assert_null(eol("ubuntu", "18.10"));
+	assert_string_equal(eol("rhel", "8.9"), "2029-05-31");
+	assert_string_equal(eol("almalinux", "9.3"), "2032-05-31");
+	assert_null(eol("fedora", "39"));
+	assert_null(eol(NULL, "1"));
+	{
+		dd_os os;
+		memset(&os, 0, sizeof(os));
+		os.id = (char *)"debian";
+		os.version_id = (char *)"9";
+		assert_true(dd_os_is_eol(&os));
+		os.version_id = (char *)"99";
+		assert_false(dd_os_is_eol(&os));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_module_streams),
+		cmocka_unit_test(test_eol_calendar),
 	};
 	return cmocka_run_group_tests_name("match_module", tests, NULL, NULL);
 }
