@@ -20,6 +20,8 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$TMP"
 trap cleanup EXIT
 # (REGISTRY_* variables would also reconfigure docker-registry itself)
 unset REGISTRY_AUTH_FILE
+# every scan here reads its layers from the registry, not from the layer cache
+export DRYDOCK_NO_CACHE=1
 export DOCKER_CONFIG=$TMP/docker-empty XDG_RUNTIME_DIR=$TMP/xdg
 mkdir -p "$DOCKER_CONFIG" "$XDG_RUNTIME_DIR"
 user=drydock pass='s3cret pass'
@@ -151,6 +153,14 @@ if start tls; then
 	rm -f "$DOCKER_CONFIG/config.json"
 	got=$(printf '%s\n' "$pass" | "$DRYDOCK" sbom --format json --ca-file "$ca" -u "$user" --password-stdin $reg/lib/alpine:3.10 2>"$TMP/err" | jq '.packages | length')
 	[ "${got:-0}" -eq 14 ] && ok "sbom of an image in a TLS + Basic auth registry" || fail "sbom of an image in a TLS + Basic auth registry" "got '$got': $(cat "$TMP/err")"
+	printf '%s\n' "$pass" | "$DRYDOCK" sbom --format json --ca-file "$ca" -u "$user" --password-stdin $reg/lib/alpine:3.10 2>"$TMP/err" |
+		jq -c '[.os, [.packages[] | [.name, .version, .arch, .sourceName, .layer.diffID]]]' >"$TMP/sbom-tls"
+	cmp -s "$TMP/sbom-archive" "$TMP/sbom-tls" && ok "TLS + Basic: the sbom equals the archive's" || fail "TLS + Basic: sbom differs" "$(cat "$TMP/err")"
+	printf '%s\n' "$pass" | "$DRYDOCK" copy -q --dest-ca-file "$ca" --dest-username "$user" --dest-password-stdin \
+		"docker-archive:$TMP/alpine.tar" "$reg/copied/alpine:1" 2>"$TMP/err" &&
+		[ "$(printf '%s\n' "$pass" | "$DRYDOCK" resolve --ca-file "$ca" -u "$user" --password-stdin "$reg/copied/alpine:1")" = \
+		  "$(skopeo inspect --raw "docker-archive:$TMP/alpine.tar" | sha256sum | sed 's/^/sha256:/; s/ .*//')" ] &&
+		ok "TLS + Basic: copy from an archive keeps its manifest digest" || fail "TLS + Basic: copy" "$(cat "$TMP/err")"
 	expect_exit 4 "TLS on loopback is verified: unknown CA exits 4" "$DRYDOCK" resolve $reg/lib/alpine:3.10
 	grep -qi "certificate" "$TMP/err" && ok "unknown CA error mentions the certificate" || fail "unknown CA error mentions the certificate" "$(cat "$TMP/err")"
 	got=$(printf '%s\n' "$pass" | "$DRYDOCK" resolve --tls-verify=false -u "$user" --password-stdin $reg/lib/alpine:3.10 2>"$TMP/err")
@@ -175,6 +185,13 @@ if start token; then
 	want=$(skopeo inspect --tls-verify=false --creds "$user:$pass" docker://$reg/lib/alpine:3.10 | jq -r .Digest)
 	got=$("$DRYDOCK" sbom --format json $reg/lib/alpine:3.10 2>"$TMP/err" | jq '.packages | length')
 	[ "${got:-0}" -eq 14 ] && ok "sbom of an image behind token auth (anonymous pull)" || fail "sbom behind token auth" "got '$got': $(cat "$TMP/err")"
+	"$DRYDOCK" sbom --format json $reg/lib/alpine:3.10 2>"$TMP/err" |
+		jq -c '[.os, [.packages[] | [.name, .version, .arch, .sourceName, .layer.diffID]]]' >"$TMP/sbom-token"
+	cmp -s "$TMP/sbom-archive" "$TMP/sbom-token" && ok "token auth: the sbom equals the archive's" || fail "token auth: sbom differs" "$(cat "$TMP/err")"
+	printf '%s\n' "$pass" | "$DRYDOCK" copy -q --dest-username "$user" --dest-password-stdin \
+		"$reg/lib/alpine:3.10" "$reg/copied/alpine:1" 2>"$TMP/err" &&
+		[ "$("$DRYDOCK" resolve "$reg/copied/alpine:1")" = "$want" ] &&
+		ok "token auth: copy (push scope, mount) keeps the digest" || fail "token auth: copy" "$(cat "$TMP/err")"
 	got=$("$DRYDOCK" resolve $reg/lib/alpine:3.10 2>"$TMP/err")
 	[ -n "$want" ] && [ "$got" = "$want" ] && ok "resolve with an anonymous bearer token" ||
 		fail "resolve with an anonymous bearer token" "got '$got' want '$want': $(cat "$TMP/err")"
