@@ -12,7 +12,7 @@
 #include "util/banned.h"
 
 static struct {
-	int quiet;
+	int quiet, all;
 	struct dd_image_cli img;
 	struct dd_registry_cli dst;
 	dd_registry_opts dst_opts;
@@ -20,6 +20,8 @@ static struct {
 
 static const struct dd_opt opts[] = {
 	{ "quiet", 'q', DD_OPT_FLAG, &o.quiet, NULL, "print nothing on success" },
+	{ "all", 'a', DD_OPT_FLAG, &o.all, NULL,
+	  "when SRC is a multi-platform index, copy it whole (every platform's image and the index)" },
 	{ "dest-tls-verify", 0, DD_OPT_STR, &o.dst.tls_verify, "BOOL",
 	  "verify the destination registry's TLS certificate (default true)" },
 	{ "dest-ca-file", 0, DD_OPT_STR, &o.dst.ca_file, "FILE", "trust these CA certificates for the destination" },
@@ -68,7 +70,7 @@ int dd_cmd_copy(int argc, char **argv, dd_error *err)
 	co.dst_registry = &o.dst_opts;
 	if ((rc = dd_image_open(&img, argv[1], &io, err)))
 		goto done;
-	if ((rc = dd_image_copy(img, argv[2], &co, &st, err)))
+	if ((rc = (o.all ? dd_image_copy_all : dd_image_copy)(img, argv[2], &co, &st, err)))
 		goto done;
 	if (!o.quiet)
 		fprintf(stderr, "copied %s to %s: %llu blobs (%llu bytes), %llu already there%s%s\n", argv[1],

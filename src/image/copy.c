@@ -645,3 +645,139 @@ done:
 	dd_srcref_release(&c.dref);
 	return rc;
 }
+
+/* ---- copy --all: a multi-platform index and every manifest it lists ---- */
+
+static int src_manifest(dd_image *img, const dd_digest *d, dd_buf *raw, char **mt, dd_error *err)
+{
+	*mt = NULL;
+	if (img->r.transport == DD_TRANSPORT_REGISTRY) {
+		dd_digest got;
+		return dd_registry_get_manifest(img->reg, d->s, raw, mt, &got, err);
+	}
+	dd_layer_blob b;
+	dd_reader r;
+	int rc = dd_image_open_blob(img, d, &b, &r, err);
+	if (!rc)
+		rc = dd_reader_slurp(&r, raw, DD_JSON_MAX, "manifest", err);
+	dd_layer_blob_close(&b);
+	if (!rc)
+		rc = dd_blob_verify(d, raw->data, raw->len, "manifest", err);
+	return rc;
+}
+
+/* One blob of the source to the destination, verified on the way. */
+static int copy_blob(copy *c, const dd_desc *d, dd_error *err)
+{
+	dd_layer_blob b;
+	dd_reader r, vr;
+	vreader v;
+	int rc;
+
+	if (c->kind == DEST_OCI && oci_has_blob(c, &d->digest, d->size)) {
+		c->st->blobs_skipped++;
+		return 0;
+	}
+	if ((rc = dd_image_open_blob(c->src, &d->digest, &b, &r, err)))
+		return rc;
+	if (c->kind == DEST_OCI) {
+		rc = oci_put_blob(c, &d->digest, d->size, &r, d->digest.s, err);
+	} else if ((rc = vreader_init(&v, &r, &d->digest, d->size, d->digest.s, &vr, err)) == 0) {
+		rc = dd_registry_push_blob(c->reg, &d->digest, d->size, &vr, c->mount_from[0] ? c->mount_from : NULL,
+					   err);
+		dd_sha256_release(&v.h);
+		if (rc == 1)
+			c->st->blobs_skipped++;
+		else if (rc == 0) {
+			c->st->blobs_copied++;
+			c->st->bytes += v.n;
+		}
+		rc = rc < 0 ? rc : 0;
+	}
+	dd_layer_blob_close(&b);
+	return rc;
+}
+
+/* A manifest (with its blobs) or index body, by digest, tagged when tag. */
+static int put_doc(copy *c, const dd_digest *d, const char *mt, const dd_buf *raw, const char *tag, dd_error *err)
+{
+	int rc;
+	if (c->kind == DEST_OCI) {
+		if ((rc = put_mem(c, d, raw->data, raw->len, "manifest", err)))
+			return rc;
+		return tag ? oci_index(c, mt, d, raw->len, err) : 0;
+	}
+	return dd_registry_put_manifest(c->reg, tag ? tag : d->s, mt, raw->data, raw->len, err);
+}
+
+static int copy_child(copy *c, const dd_desc *child, dd_error *err)
+{
+	dd_buf raw = DD_BUF_INIT_MAX(DD_JSON_MAX);
+	dd_doc doc = { 0 };
+	char *mt = NULL, what[100];
+	int rc;
+
+	snprintf(what, sizeof(what), "manifest %s", child->digest.s);
+	if ((rc = src_manifest(c->src, &child->digest, &raw, &mt, err)) ||
+	    (rc = dd_doc_parse(&doc, raw.data, raw.len, child->media_type ? child->media_type : mt, what, err)))
+		goto done;
+	if (doc.kind != DD_DOC_MANIFEST) {
+		rc = dd_error_set(err, DD_EINPUT, "%s: nested indexes are not copied with --all", what);
+		goto done;
+	}
+	if ((rc = copy_blob(c, &doc.config, err)))
+		goto done;
+	for (size_t i = 0; i < doc.nlayers; i++)
+		if ((rc = copy_blob(c, &doc.layers[i], err)))
+			goto done;
+	rc = put_doc(c, &child->digest, doc.media_type, &raw, NULL, err);
+done:
+	if (rc)
+		dd_error_prefix(err, "%s", what);
+	dd_doc_release(&doc);
+	dd_buf_release(&raw);
+	free(mt);
+	return rc;
+}
+
+int dd_image_copy_all(dd_image *src, const char *dst, const dd_copy_opts *o, dd_copy_stats *st, dd_error *err)
+{
+	const char *mt;
+	const dd_digest *idx_digest;
+	const dd_buf *idx = dd_image_top_index(src, &mt, &idx_digest);
+	dd_doc doc = { 0 };
+	copy c;
+	int rc;
+
+	if (!idx)
+		return dd_image_copy(src, dst, o, st, err);
+	memset(&c, 0, sizeof(c));
+	memset(st, 0, sizeof(*st));
+	c.src = src;
+	c.st = st;
+	c.dirfd = c.blobsfd = -1;
+	if (!strncmp(dst, "docker-archive:", 15)) {
+		rc = dd_error_set(err, DD_EUSAGE, "copy --all: a docker-archive holds one platform; choose it with --platform");
+		goto done;
+	}
+	if ((rc = parse_dest(&c, dst, o, err)) ||
+	    (rc = dd_doc_parse(&doc, idx->data, idx->len, mt, "index", err)))
+		goto done;
+	for (size_t i = 0; i < doc.nmanifests; i++)
+		if ((rc = copy_child(&c, &doc.manifests[i], err)))
+			goto done;
+	if ((rc = put_doc(&c, idx_digest, mt, idx, c.kind == DEST_OCI ? c.dref.tag : c.rref.tag, err)))
+		goto done;
+	st->manifest_digest = *idx_digest;
+done:
+	if (rc)
+		dd_error_prefix(err, "copy to %s", dst);
+	dd_doc_release(&doc);
+	if (c.blobsfd >= 0)
+		close(c.blobsfd);
+	if (c.dirfd >= 0)
+		close(c.dirfd);
+	dd_registry_free(c.reg);
+	dd_srcref_release(&c.dref);
+	return rc;
+}

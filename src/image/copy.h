@@ -40,4 +40,11 @@ typedef struct dd_copy_stats {
 int dd_image_copy(dd_image *src, const char *dst, const dd_copy_opts *o, dd_copy_stats *st,
 		  dd_error *err);
 
+/* Like dd_image_copy, but when the source reference named a multi-platform
+ * index, copy every manifest it lists (with their blobs) and then the index
+ * itself, byte for byte, under the destination tag (skopeo copy --all).
+ * Not for docker-archive destinations. */
+int dd_image_copy_all(dd_image *src, const char *dst, const dd_copy_opts *o, dd_copy_stats *st,
+		      dd_error *err);
+
 #endif

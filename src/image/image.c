@@ -11,6 +11,40 @@
 #include "registry/registry.h"
 #include "util/banned.h"
 
+int dd_image_keep_top_index(dd_image *img, const dd_doc *idx, const dd_digest *d, const dd_buf *raw,
+			    dd_error *err)
+{
+	if (dd_digest_is_set(&img->top_index_digest))
+		return 0;
+	img->top_index_digest = *d;
+	img->top_index_mt = dd_strdup(idx->media_type);
+	if (!img->top_index_mt || dd_buf_append(&img->top_index_raw, raw->data, raw->len))
+		return dd_error_oom(err);
+	return 0;
+}
+
+const dd_buf *dd_image_top_index(const dd_image *img, const char **media_type, const dd_digest **digest)
+{
+	if (!dd_digest_is_set(&img->top_index_digest))
+		return NULL;
+	if (media_type)
+		*media_type = img->top_index_mt;
+	if (digest)
+		*digest = &img->top_index_digest;
+	return &img->top_index_raw;
+}
+
+int dd_image_open_blob(dd_image *img, const dd_digest *d, dd_layer_blob *b, dd_reader *r, dd_error *err)
+{
+	memset(b, 0, sizeof(*b));
+	b->fd = -1;
+	if (img->r.transport == DD_TRANSPORT_OCI)
+		return dd_oci_open_digest(img, d, b, r, err);
+	if (img->r.transport == DD_TRANSPORT_REGISTRY)
+		return dd_registry_open_blob(img->reg, d, &b->s, r, err);
+	return dd_error_set(err, DD_EUSAGE, "%s has no blobs by digest", dd_transport_name(img->r.transport));
+}
+
 const char *dd_transport_name(enum dd_transport t)
 {
 	switch (t) {
@@ -112,6 +146,7 @@ int dd_image_open(dd_image **out, const char *ref, const dd_image_opts *opts, dd
 		return dd_error_oom(err);
 	img->dirfd = -1;
 	dd_buf_init(&img->manifest_raw, DD_JSON_MAX);
+	dd_buf_init(&img->top_index_raw, DD_JSON_MAX);
 	dd_buf_init(&img->config_raw, DD_JSON_MAX);
 	img->ref = dd_strdup(ref ? ref : "");
 	if (!img->ref) {
@@ -180,6 +215,8 @@ void dd_image_free(dd_image *img)
 	json_decref(img->manifest_root);
 	dd_buf_release(&img->manifest_raw);
 	dd_buf_release(&img->config_raw);
+	dd_buf_release(&img->top_index_raw);
+	free(img->top_index_mt);
 	free(img->manifest_media_type);
 	if (img->dirfd >= 0)
 		close(img->dirfd);

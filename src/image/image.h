@@ -134,6 +134,10 @@ const dd_layer_desc *dd_image_layer(const dd_image *img, size_t i);
  * (a registry image then costs only its manifest and config). */
 int dd_image_walk(dd_image *img, dd_walker *w, dd_error *err);
 
+/* When the reference named a multi-platform index: its exact bytes (NULL
+ * otherwise), media type and digest (borrowed). */
+const dd_buf *dd_image_top_index(const dd_image *img, const char **media_type, const dd_digest **digest);
+
 /* Stream each layer blob as stored (compressed bytes, unverified: the
  * consumer checks the digest) to cb, once each, in the order cheapest for
  * the source (not necessarily bottom-up).  For copying images; rootfs:

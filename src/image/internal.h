@@ -103,6 +103,10 @@ struct dd_image {
 	int want_explicit;
 
 	dd_digest index_digest, manifest_digest, config_digest;
+	/* the index the reference named (first one met), for copy --all */
+	dd_buf top_index_raw;
+	char *top_index_mt;
+	dd_digest top_index_digest;
 	char *manifest_media_type;
 	dd_buf manifest_raw, config_raw;
 	json_t *manifest_root;    /* parsed manifest (oci:) or NULL */
@@ -169,6 +173,14 @@ int dd_oci_open_layer(dd_image *img, size_t i, dd_layer_blob *b, dd_reader *r, d
 int dd_registry_src_open_layer(dd_image *img, size_t i, struct dd_registry **reg, dd_layer_blob *b,
 			       dd_reader *r, dd_error *err);
 void dd_layer_blob_close(dd_layer_blob *b);
+
+/* Keep the first index met while resolving a reference (copy --all). */
+int dd_image_keep_top_index(dd_image *img, const dd_doc *idx, const dd_digest *d, const dd_buf *raw,
+			    dd_error *err);
+/* Open any blob of the image's source by digest (oci: and registry). */
+int dd_image_open_blob(dd_image *img, const dd_digest *d, dd_layer_blob *b, dd_reader *r, dd_error *err);
+int dd_oci_open_digest(dd_image *img, const dd_digest *d, dd_layer_blob *b, dd_reader *r, dd_error *err);
+
 
 /* Walk the layers not yet walked (skip[i] == 0) in worker threads, each
  * into a walker of its own that records the layer; the records are then

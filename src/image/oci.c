@@ -310,7 +310,8 @@ static int resolve(dd_image *img, const dd_desc *first, dd_error *err)
 			goto done;
 		}
 		snprintf(what, sizeof(what), "index %s", d.digest.s);
-		if ((rc = dd_image_select_platform(img, doc.manifests, doc.nmanifests, what, &pick, err)))
+		if ((rc = dd_image_keep_top_index(img, &doc, &d.digest, &raw, err)) ||
+		    (rc = dd_image_select_platform(img, doc.manifests, doc.nmanifests, what, &pick, err)))
 			goto done;
 		img->index_digest = d.digest;
 		dd_doc_release(&parent);
@@ -443,5 +444,18 @@ int dd_oci_open_layer(dd_image *img, size_t i, dd_layer_blob *b, dd_reader *r, d
 	if (!(b->fr = malloc(sizeof(dd_fd_reader))))
 		return dd_error_oom(err);
 	dd_reader_from_fd(r, b->fr, b->fd, "layer blob");
+	return 0;
+}
+
+int dd_oci_open_digest(dd_image *img, const dd_digest *d, dd_layer_blob *b, dd_reader *r, dd_error *err)
+{
+	uint64_t size;
+	int rc;
+
+	if ((rc = open_blob(img, d, "blob", &b->fd, &size, err)))
+		return rc;
+	if (!(b->fr = malloc(sizeof(dd_fd_reader))))
+		return dd_error_oom(err);
+	dd_reader_from_fd(r, b->fr, b->fd, "blob");
 	return 0;
 }

@@ -116,6 +116,8 @@ int dd_registry_src_open(dd_image *img, dd_error *err)
 			break;
 		}
 		img->index_digest = digest;
+		if ((rc = dd_image_keep_top_index(img, &doc, &digest, &raw, err)))
+			break;
 		dd_image_keep_annotations(img, doc.annotations);
 		if ((rc = dd_image_select_platform(img, doc.manifests, doc.nmanifests, "the index", &pick, err)))
 			break;

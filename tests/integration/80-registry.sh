@@ -101,6 +101,22 @@ if start plain; then
 		[ "$("$DRYDOCK" resolve "$reg/chunked/alpine:1")" = "$want" ] &&
 		[ "$(skopeo inspect --tls-verify=false "docker://$reg/chunked/alpine:1" | jq -r .Digest)" = "$want" ] &&
 		ok "chunked upload (PATCH + Content-Range) gives the same image" || fail "chunked upload" "$(cat "$TMP/err")"
+	# copy --all: a multi-platform index (with a buildx attestation) whole.
+	if eval "$(python3 "$DD_ROOT/scripts/fixtures/multiarch-layout" "$TMP/ma" 2>/dev/null)"; then
+		"$DRYDOCK" copy -q --all "oci:$TMP/ma:multi" "$reg/multi/app:1" 2>"$TMP/err" &&
+			[ "$("$DRYDOCK" resolve "$reg/multi/app:1")" = "$INDEX" ] &&
+			[ "$("$DRYDOCK" resolve --platform linux/arm64 "$reg/multi/app:1")" = "$ARM64" ] &&
+			[ "$("$DRYDOCK" resolve --platform linux/arm/v7 "$reg/multi/app:1")" = "$ARMV7" ] &&
+			skopeo inspect --raw --tls-verify=false "docker://$reg/multi/app@$ATTEST" >/dev/null 2>&1 &&
+			ok "copy --all pushes every manifest and the index (digests kept)" || fail "copy --all to a registry" "$(cat "$TMP/err")"
+		"$DRYDOCK" copy -q --all "$reg/multi/app:1" "oci:$TMP/ma-back:m" 2>"$TMP/err" &&
+			[ "$(jq -r '.manifests[0].digest' "$TMP/ma-back/index.json")" = "$INDEX" ] &&
+			"$DRYDOCK" inspect --platform linux/arm64 "oci:$TMP/ma-back:m" >/dev/null 2>&1 &&
+			ok "copy --all back from the registry into an OCI layout" || fail "copy --all registry -> oci:" "$(cat "$TMP/err")"
+		expect_exit 2 "copy --all refuses a docker-archive destination" "$DRYDOCK" copy --all "oci:$TMP/ma:multi" "docker-archive:$TMP/x.tar"
+	else
+		fail "multiarch fixture"
+	fi
 	expect_exit 2 "copy to a digest is refused" "$DRYDOCK" copy "$reg/lib/alpine:3.10" "$reg/x/y@$want"
 	expect_exit 3 "unknown tag exits 3" "$DRYDOCK" resolve $reg/lib/alpine:nope
 	grep -q "not found" "$TMP/err" && ok "unknown tag says not found" || fail "unknown tag says not found" "$(cat "$TMP/err")"
