@@ -80,6 +80,8 @@ enum dd_vformat dd_vimport_detect(const json_t *root)
 		return DD_VF_OSV;
 	if (dd_vimport_is_cve(root))
 		return DD_VF_CVE;
+	if (dd_vimport_is_csaf(root))
+		return DD_VF_CSAF;
 	v = json_object_get(root, "packages");
 	/* Alpine renders an empty package list as {}. */
 	if (json_is_object(v) && json_object_size(v) == 0 &&
@@ -190,10 +192,16 @@ static int process_blob(dd_vimport *im, const char *name, const char *data, size
 		im->st->files++;
 		rc = dd_vimport_cve(im, name, root, err);
 		break;
+	case DD_VF_CSAF:
+		note_kind(im->st, dd_vimport_csaf_is_vex(root) ? "csaf-vex" : "csaf-advisory");
+		im->st->files++;
+		rc = dd_vimport_csaf(im, name, root, err);
+		break;
 	default:
 		rc = bad_file(im, name, explicit_file, err,
 			      "not a recognised vulnerability feed (OSV, Alpine secdb, "
-			      "Debian security tracker JSON or lists, Ubuntu CVE Tracker, NVD, CVE JSON 5)");
+			      "Debian security tracker JSON or lists, Ubuntu CVE Tracker, NVD, CVE JSON 5, "
+			      "Red Hat CSAF)");
 	}
 	json_decref(root);
 	return rc;

@@ -9,7 +9,8 @@
  *     lists (data/CVE/list, data/DSA/list, data/DLA/list);
  *   - the Ubuntu CVE Tracker's per-CVE files (active/CVE-*);
  *   - NVD CVE API 2.0 pages / JSON 2.0 feeds, NVD JSON 1.1 feeds and CVE
- *     JSON 5 records (severities for CVSS enrichment, no affected entries).
+ *     JSON 5 records (severities for CVSS enrichment, no affected entries);
+ *   - Red Hat CSAF 2.0 VEX documents and CSAF advisories (RHSA).
  * Inputs are files, directories (walked in name order; only *.json, *.yaml,
  * *.yml, files named "list" or "CVE-*" and archive files are considered there), and archives read by
  * libarchive as streams, never extracted to disk: .zip (osv.dev all.zip),
@@ -50,7 +51,7 @@ typedef struct dd_vulndb_import_stats {
 	int64_t affected;   /* affected rows added */
 	int64_t skipped;    /* records, entries or files skipped as malformed */
 	char kind[32];      /* "osv", "alpine-secdb", "debian-tracker", "debian-list",
-			       "ubuntu-uct", "cve", "mixed" */
+			       "ubuntu-uct", "cve", "csaf-vex", "csaf-advisory", "mixed" */
 	char last_error[512];
 } dd_vulndb_import_stats;
 

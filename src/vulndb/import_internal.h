@@ -26,7 +26,8 @@ typedef struct dd_vimport {
 	dd_buf file;                 /* reused for every file read */
 } dd_vimport;
 
-enum dd_vformat { DD_VF_UNKNOWN, DD_VF_OSV, DD_VF_SECDB, DD_VF_DEBIAN_JSON, DD_VF_CVE };
+enum dd_vformat { DD_VF_UNKNOWN, DD_VF_OSV, DD_VF_SECDB, DD_VF_DEBIAN_JSON, DD_VF_CVE,
+		  DD_VF_CSAF };
 
 /* Recognise a parsed document. */
 enum dd_vformat dd_vimport_detect(const json_t *root);
@@ -50,6 +51,12 @@ int dd_vimport_debian_list(dd_vimport *im, const char *file, const char *data, s
 /* NVD API 2.0 pages / JSON 2.0 feeds, NVD JSON 1.1 feeds, CVE JSON 5. */
 int dd_vimport_is_cve(const json_t *root);
 int dd_vimport_cve(dd_vimport *im, const char *file, const json_t *root, dd_error *err);
+
+/* Red Hat CSAF 2.0 VEX documents (document.category "csaf_vex") and CSAF
+ * advisories ("csaf_security_advisory"). */
+int dd_vimport_is_csaf(const json_t *root);
+int dd_vimport_csaf_is_vex(const json_t *root);
+int dd_vimport_csaf(dd_vimport *im, const char *file, const json_t *root, dd_error *err);
 
 /* The Ubuntu CVE Tracker's per-CVE files (active/CVE-*). */
 int dd_vimport_is_ubuntu_uct(const char *data, size_t len);
