@@ -1,0 +1,314 @@
+/* Unit tests for `db update` support in src/vulndb: the sources list
+ * (parse, defaults, errors), the CSAF importer on a real Red Hat VEX
+ * document and malformed variants, update failures that must keep the
+ * previous data, and the schema-2 source columns. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/reader.h"
+#include "vulndb/import.h"
+#include "vulndb/sources.h"
+#include "vulndb/store.h"
+#include "vulndb/update.h"
+
+#define DATA "tests/data/vulndb/"
+
+static char tmpdir[64];
+static char dbpath[128];
+
+static void quiet_sink(enum dd_log_level level, const char *msg, void *ctx)
+{
+	(void)level;
+	(void)msg;
+	(void)ctx;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/dd-vupd-XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	snprintf(dbpath, sizeof(dbpath), "%s/db.sqlite", tmpdir);
+	dd_log_set_sink(quiet_sink, NULL);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[200];
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	assert_int_equal(system(cmd), 0);
+	return 0;
+}
+
+static int64_t count(dd_vulndb *db, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t n = -1;
+	assert_int_equal(sqlite3_prepare_v2(dd_vulndb_sqlite(db), sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+static void test_sources_parse(void **state)
+{
+	static const char text[] =
+		"# comment\n\n"
+		"go   osv   https://osv-vulnerabilities.storage.googleapis.com/Go/all.zip\n"
+		"  deb\tdebian-tracker https://security-tracker.debian.org/tracker/data/json disabled\r\n"
+		"rh - https://x.example/vex/archive_latest.txt latest\n"
+		"last auto http://127.0.0.1:1/x enabled";
+	dd_vulndb_sources s;
+	dd_error e = DD_ERROR_INIT;
+	(void)state;
+	assert_int_equal(dd_vulndb_sources_parse(&s, text, strlen(text), "f", &e), 0);
+	assert_int_equal(s.n, 4);
+	assert_string_equal(s.v[0].name, "go");
+	assert_string_equal(s.v[0].kind, "osv");
+	assert_true(s.v[0].enabled);
+	assert_false(s.v[0].latest);
+	assert_string_equal(s.v[1].url, "https://security-tracker.debian.org/tracker/data/json");
+	assert_false(s.v[1].enabled);
+	assert_null(s.v[2].kind);
+	assert_true(s.v[2].latest);
+	assert_null(s.v[3].kind);
+	assert_true(s.v[3].enabled);
+	assert_non_null(dd_vulndb_sources_find(&s, "rh"));
+	assert_null(dd_vulndb_sources_find(&s, "nope"));
+	dd_vulndb_sources_release(&s);
+	dd_vulndb_sources_release(&s); /* twice is harmless */
+}
+
+static void test_sources_errors(void **state)
+{
+	static const char *const bad[] = {
+		"a osv\n",                                  /* no URL */
+		"a osv ftp://x/y\n",                        /* scheme */
+		"a osv https://x/y\na osv https://x/z\n",   /* twice */
+		"a osv https://x/y sometimes\n",            /* unknown word */
+		"a/b osv https://x/y\n",                    /* name */
+		"a osv https://x/y 1 2 3 4\n",              /* too many */
+		"a os$v https://x/y\n",                     /* kind */
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		dd_vulndb_sources s;
+		dd_error e = DD_ERROR_INIT;
+		assert_int_equal(dd_vulndb_sources_parse(&s, bad[i], strlen(bad[i]), "f", &e),
+				 DD_EINPUT);
+		assert_non_null(strstr(e.msg, "f:"));
+		assert_int_equal(s.n, 0);
+	}
+}
+
+static void test_sources_default(void **state)
+{
+	dd_vulndb_sources s;
+	dd_error e = DD_ERROR_INIT;
+	const dd_vulndb_source_def *d;
+	(void)state;
+	assert_int_equal(dd_vulndb_sources_default(&s, &e), 0);
+	assert_true(s.n > 30);
+	d = dd_vulndb_sources_find(&s, "debian-tracker");
+	assert_non_null(d);
+	assert_string_equal(d->url, "https://security-tracker.debian.org/tracker/data/json");
+	d = dd_vulndb_sources_find(&s, "osv-Go");
+	assert_non_null(d);
+	assert_string_equal(d->url, "https://osv-vulnerabilities.storage.googleapis.com/Go/all.zip");
+	d = dd_vulndb_sources_find(&s, "redhat-csaf-vex");
+	assert_non_null(d);
+	assert_true(d->latest);
+	assert_string_equal(d->kind, "csaf-vex");
+	d = dd_vulndb_sources_find(&s, "nvd-2024");
+	assert_non_null(d);
+	assert_string_equal(d->url, "https://nvd.nist.gov/feeds/json/cve/2.0/nvdcve-2.0-2024.json.gz");
+	d = dd_vulndb_sources_find(&s, "osv-Debian");
+	assert_non_null(d);
+	assert_false(d->enabled);
+	for (size_t i = 0; i < s.n; i++)
+		assert_int_equal(strncmp(s.v[i].url, "https://", 8), 0);
+	dd_vulndb_sources_release(&s);
+}
+
+static void test_csaf_vex(void **state)
+{
+	dd_vulndb *db = NULL;
+	dd_error e = DD_ERROR_INIT;
+	const char *p = DATA "csaf/cve-2024-0727.json";
+	dd_vulndb_import_opts o = { "rh", 1, 0, NULL, NULL, NULL, "csaf-vex" };
+	dd_vulndb_import_stats st;
+	(void)state;
+	assert_int_equal(dd_vulndb_open(&db, dbpath, 0, &e), 0);
+	assert_int_equal(dd_vulndb_import_paths(db, &p, 1, &o, &st, &e), 0);
+	assert_string_equal(st.kind, "csaf-vex");
+	assert_int_equal(st.advisories, 1);
+	assert_int_equal(count(db, "SELECT count(*) FROM affected a WHERE ecosystem='Red Hat:9' "
+				   "AND package='openssl' AND status='affected' AND EXISTS (SELECT 1 "
+				   "FROM ranges r JOIN range_events e ON e.range_id=r.pk WHERE "
+				   "r.affected_id=a.pk AND e.kind='fixed' AND e.version='1:3.0.7-27.el9')"),
+			 1);
+	assert_int_equal(count(db, "SELECT count(*) FROM affected WHERE ecosystem='Red Hat:6' AND "
+				   "package='openssl' AND status='end-of-life'"), 1);
+	assert_int_equal(count(db, "SELECT count(*) FROM affected WHERE ecosystem='Red Hat:8' AND "
+				   "package='edk2-ovmf' AND status='will-not-fix'"), 1);
+	assert_int_equal(count(db, "SELECT count(*) FROM severities WHERE type='CVSS_V3' AND "
+				   "score=5.5 AND source='redhat'"), 1);
+	/* A VEX named as another kind is refused. */
+	dd_vulndb_import_opts o2 = { "rh2", 0, 0, NULL, NULL, NULL, "osv" };
+	assert_int_equal(dd_vulndb_import_paths(db, &p, 1, &o2, &st, &e), DD_EINPUT);
+	assert_non_null(strstr(e.msg, "expected a osv feed"));
+	assert_int_equal(count(db, "SELECT count(*) FROM sources WHERE name='rh2' AND records>0"), 0);
+	dd_vulndb_close(db);
+}
+
+static void test_csaf_malformed(void **state)
+{
+	static const char *const docs[] = {
+		"{\"document\":{\"category\":\"csaf_vex\"}}",
+		"{\"document\":{\"category\":\"csaf_vex\"},\"vulnerabilities\":{}}",
+		"{\"document\":{\"category\":\"csaf_vex\"},\"vulnerabilities\":[1,{\"cve\":2}]}",
+		"{\"document\":{\"category\":\"csaf_vex\"},\"product_tree\":{\"branches\":[{\"product\":"
+		"{\"product_id\":\"p\",\"product_identification_helper\":{\"cpe\":\"cpe:/o:redhat:"
+		"enterprise_linux:9\"}}},{\"product\":{\"product_id\":\"c\",\"product_identification_"
+		"helper\":{\"purl\":\"pkg:rpm/redhat/%41b@1-2?epoch=3\"}}}],\"relationships\":[{"
+		"\"full_product_name\":{\"product_id\":\"p:c\"},\"product_reference\":\"c\","
+		"\"relates_to_product_reference\":\"p\"},7]},\"vulnerabilities\":[{\"cve\":\"CVE-1\","
+		"\"product_status\":{\"fixed\":[\"p:c\",\"p:c\",3,\"nope\"],\"known_affected\":"
+		"[\"p:c\"]},\"threats\":[{\"category\":\"impact\",\"details\":\"Low\"}],"
+		"\"remediations\":[{\"category\":\"no_fix_planned\",\"product_ids\":[\"p:c\"]}]}]}",
+		"{\"document\":{\"category\":\"csaf_security_advisory\"},\"vulnerabilities\":[]}",
+	};
+	dd_vulndb *db = NULL;
+	dd_error e = DD_ERROR_INIT;
+	dd_vulndb_import_opts o = { "m", 0, 0, NULL, NULL, NULL, NULL };
+	dd_vulndb_import_stats st;
+	(void)state;
+	assert_int_equal(dd_vulndb_open(&db, dbpath, 0, &e), 0);
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		int rc = dd_vulndb_import_buffer(db, "x.json", docs[i], strlen(docs[i]), &o, &st, &e);
+		assert_true(rc == 0 || rc == DD_EINPUT);
+	}
+	/* The well-formed one (index 3): package "Ab" (decoded), fixed 3:1-2
+	 * once, and a will-not-fix entry. */
+	assert_int_equal(dd_vulndb_import_buffer(db, "x.json", docs[3], strlen(docs[3]), &o, &st,
+						 &e), 0);
+	assert_int_equal(count(db, "SELECT count(*) FROM affected WHERE package='Ab' AND "
+				   "ecosystem='Red Hat:9'"), 2);
+	assert_int_equal(count(db, "SELECT count(*) FROM range_events WHERE version='3:1-2'"), 1);
+	assert_int_equal(count(db, "SELECT count(*) FROM affected WHERE status='will-not-fix' AND "
+				   "urgency='Low'"), 1);
+	dd_vulndb_close(db);
+}
+
+/* An update whose source cannot be reached keeps the source's rows and
+ * records the error; the DB stays a valid, single file. */
+static void test_update_failure_keeps_data(void **state)
+{
+	dd_vulndb *db = NULL;
+	dd_error e = DD_ERROR_INIT;
+	const char *p = DATA "osv";
+	dd_vulndb_import_opts o = { "go", 0, 0, NULL, NULL, NULL, NULL };
+	dd_vulndb_import_stats st;
+	dd_vulndb_sources s;
+	dd_vulndb_update_opts uo;
+	dd_vulndb_update_report rep;
+	static const char list[] = "go osv http://127.0.0.1:1/all.zip\n";
+	const char *only[] = { "go" };
+	(void)state;
+	assert_int_equal(dd_vulndb_open(&db, dbpath, 0, &e), 0);
+	assert_int_equal(dd_vulndb_import_paths(db, &p, 1, &o, &st, &e), 0);
+	int64_t before = count(db, "SELECT count(*) FROM advisories");
+	assert_true(before > 0);
+	dd_vulndb_close(db);
+
+	assert_int_equal(dd_vulndb_sources_parse(&s, list, strlen(list), "l", &e), 0);
+	memset(&uo, 0, sizeof(uo));
+	uo.db_path = dbpath;
+	uo.sources = &s;
+	uo.http.allow_http = 1;
+	uo.http.max_retries = 0;
+	uo.http.connect_timeout = 2;
+	assert_int_not_equal(dd_vulndb_update(&uo, &rep, &e), 0);
+	assert_int_equal(rep.n, 1);
+	assert_int_equal(rep.v[0].outcome, DD_VU_FAILED);
+	dd_vulndb_update_report_release(&rep);
+	/* unknown --source */
+	const char *bad[] = { "nope" };
+	uo.only = bad;
+	uo.n_only = 1;
+	assert_int_equal(dd_vulndb_update(&uo, &rep, &e), DD_EUSAGE);
+	dd_vulndb_update_report_release(&rep);
+	uo.only = only;
+	dd_vulndb_sources_release(&s);
+
+	assert_int_equal(dd_vulndb_open(&db, dbpath, DD_VULNDB_RDONLY, &e), 0);
+	assert_int_equal(count(db, "SELECT count(*) FROM advisories"), before);
+	dd_vulndb_status_info si;
+	assert_int_equal(dd_vulndb_status(db, &si, &e), 0);
+	assert_int_equal(si.schema_version, DD_VULNDB_SCHEMA_VERSION);
+	assert_int_equal(si.n_sources, 1);
+	assert_non_null(si.sources[0].update_error);
+	assert_true(si.sources[0].checked > 0);
+	assert_true(si.sources[0].updated > 0);
+	dd_vulndb_status_release(&si);
+	dd_vulndb_close(db);
+	char side[200];
+	snprintf(side, sizeof(side), "%s.update-new", dbpath);
+	assert_int_not_equal(access(side, F_OK), 0);
+}
+
+/* A schema-1 DB (before db update existed) is still readable, and a
+ * writable open migrates it. */
+static void test_schema1_compat(void **state)
+{
+	sqlite3 *raw = NULL;
+	dd_vulndb *db = NULL;
+	dd_error e = DD_ERROR_INIT;
+	dd_vulndb_status_info si;
+	(void)state;
+	assert_int_equal(dd_vulndb_open(&db, dbpath, 0, &e), 0);
+	dd_vulndb_close(db);
+	assert_int_equal(sqlite3_open(dbpath, &raw), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw, "ALTER TABLE sources DROP COLUMN checked_at; "
+					   "ALTER TABLE sources DROP COLUMN update_error; "
+					   "DELETE FROM migrations WHERE version=2; "
+					   "PRAGMA user_version=1", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+	assert_int_equal(dd_vulndb_open(&db, dbpath, DD_VULNDB_RDONLY, &e), 0);
+	assert_int_equal(dd_vulndb_status(db, &si, &e), 0);
+	assert_int_equal(si.schema_version, 1);
+	dd_vulndb_status_release(&si);
+	dd_vulndb_close(db);
+	assert_int_equal(dd_vulndb_open(&db, dbpath, 0, &e), 0);
+	assert_int_equal(count(db, "PRAGMA user_version"), 2);
+	assert_int_equal(count(db, "SELECT count(*) FROM pragma_table_info('sources') WHERE "
+				   "name='update_error'"), 1);
+	dd_vulndb_close(db);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sources_parse),
+		cmocka_unit_test(test_sources_errors),
+		cmocka_unit_test(test_sources_default),
+		cmocka_unit_test_setup_teardown(test_csaf_vex, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_csaf_malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_update_failure_keeps_data, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schema1_compat, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
