@@ -29,7 +29,8 @@ static const struct dd_opt opts[] = {
 static const struct dd_cmdspec spec = {
 	"inspect", "IMAGE [options]",
 	"Show an image's manifest, platform, config and layers.",
-	"IMAGE is oci:PATH[:TAG|@DIGEST], docker-archive:PATH or rootfs:PATH.\n"
+	"IMAGE is oci:PATH[:TAG|@DIGEST], docker-archive:PATH, rootfs:PATH or a registry\n"
+	"reference [docker://]HOST/NAME[:TAG|@DIGEST].\n"
 	"Every layer is read once to verify its digests and count its entries.",
 	opts,
 };

@@ -152,10 +152,13 @@ void dd_opts_help(const struct dd_cmdspec *spec, FILE *out)
 	fprintf(out, "\noptions:\n");
 	for (const struct dd_opt *o = spec->opts; o && o->name; o++) {
 		char left[64];
-		snprintf(left, sizeof(left), "%s%c%s--%s%s%s", o->shortc ? "-" : "",
-			 o->shortc ? o->shortc : ' ', o->shortc ? ", " : "  ", o->name,
-			 o->argname ? " " : "", o->argname ? o->argname : "");
-		fprintf(out, "  %-30s %s\n", left + (o->shortc ? 0 : 1), o->help);
+		if (o->shortc)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->shortc, o->name, o->argname ? " " : "",
+				 o->argname ? o->argname : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->argname ? " " : "",
+				 o->argname ? o->argname : "");
+		fprintf(out, "  %-30s %s\n", left, o->help);
 	}
 	fprintf(out, "  %-30s %s\n", "-h, --help", "show this help");
 }

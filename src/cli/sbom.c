@@ -39,7 +39,8 @@ static const struct dd_opt opts[] = {
 static const struct dd_cmdspec spec = {
 	"sbom", "IMAGE [options]",
 	"List an image's OS packages (dpkg, apk, rpm) with the layer each came from.",
-	"IMAGE is oci:PATH[:TAG|@DIGEST], docker-archive:PATH or rootfs:PATH.\n"
+	"IMAGE is oci:PATH[:TAG|@DIGEST], docker-archive:PATH, rootfs:PATH or a registry\n"
+	"reference [docker://]HOST/NAME[:TAG|@DIGEST].\n"
 	"The OS comes from etc/os-release (or usr/lib/os-release and the\n"
 	"distribution release files); packages from var/lib/dpkg/status and\n"
 	"status.d, lib/apk/db/installed, and the rpm databases.  Each package is\n"

@@ -65,7 +65,8 @@ static const struct dd_opt opts[] = {
 static const struct dd_cmdspec spec = {
 	"scan", "IMAGE [options] | --sbom FILE [options]",
 	"Find known vulnerabilities in an image's OS packages.",
-	"IMAGE is oci:PATH[:TAG|@DIGEST], docker-archive:PATH or rootfs:PATH.\n"
+	"IMAGE is oci:PATH[:TAG|@DIGEST], docker-archive:PATH, rootfs:PATH or a registry\n"
+	"reference [docker://]HOST/NAME[:TAG|@DIGEST].\n"
 	"Packages are matched against the DB filled by 'drydock db import' with\n"
 	"the rules of docs/matching.md.  Each finding says whether its package came\n"
 	"with the base image (org.opencontainers.image.base.* annotations need\n"
