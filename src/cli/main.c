@@ -3,7 +3,9 @@
  * Each command lives in its own file (src/cli/<command>.c).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "util/log.h"
@@ -27,6 +29,41 @@ static const struct dd_cmd commands[] = {
 	{ "version", cmd_version, "print drydock's version" },
 	{ NULL, NULL, NULL },
 };
+
+/* On a terminal, progress (DD_LOG_INFO) is one status line rewritten in
+ * place; warnings and errors clear it first.  Off with DRYDOCK_PROGRESS=0,
+ * TERM=dumb, or when standard error is not a terminal. */
+static int status_shown;
+
+static void clear_status(void)
+{
+	if (status_shown) {
+		fputs("\r\033[K", stderr);
+		status_shown = 0;
+	}
+}
+
+static void tty_sink(enum dd_log_level level, const char *msg, void *ctx)
+{
+	(void)ctx;
+	if (level == DD_LOG_INFO) {
+		fprintf(stderr, "\r\033[K%.*s", 100, msg);
+		status_shown = 1;
+		return;
+	}
+	clear_status();
+	fprintf(stderr, "drydock: %s%s\n", level == DD_LOG_WARN ? "warning: " : "", msg);
+}
+
+static void setup_progress(void)
+{
+	const char *p = getenv("DRYDOCK_PROGRESS"), *term = getenv("TERM");
+	if ((p && !strcmp(p, "0")) || !isatty(2) || (term && !strcmp(term, "dumb")))
+		return;
+	dd_log_set_sink(tty_sink, NULL);
+	dd_log_set_level(DD_LOG_INFO);
+	atexit(clear_status);
+}
 
 static const struct dd_cmd *find_cmd(const char *name)
 {
@@ -99,7 +136,9 @@ int main(int argc, char **argv)
 			argv[1]);
 		return dd_exit_code(DD_EUSAGE);
 	}
+	setup_progress();
 	rc = c->run(argc - 1, argv + 1, &err);
+	clear_status();
 	if (rc < 0) {
 		fprintf(stderr, "drydock: %s\n", err.msg[0] ? err.msg : dd_error_kind(rc));
 		return dd_exit_code(rc);

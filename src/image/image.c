@@ -355,7 +355,11 @@ static int walk_sink(void *ctx, size_t i, dd_reader *blob, const dd_digest *blob
 	void *rec;
 	size_t len;
 	dd_error e2 = DD_ERROR_INIT;
-	int rc = dd_walker_layer(c->w, (int)i, blob, blob_digest, &l->diff_id, label, &l->stats, err);
+	int rc;
+
+	dd_info("reading layer %zu/%zu %.19s (%.1f MiB)", i + 1, c->img->nlayers, l->digest.s,
+		(double)l->size / (1 << 20));
+	rc = dd_walker_layer(c->w, (int)i, blob, blob_digest, &l->diff_id, label, &l->stats, err);
 
 	if (rc)
 		return rc;

@@ -71,6 +71,8 @@ static int walk_one(struct job *j, size_t i, struct dd_registry **reg, struct sl
 	int rc;
 
 	snprintf(label, sizeof(label), "layer %zu %.19s", i, l->digest.s);
+	dd_info("reading layer %zu/%zu %.19s (%.1f MiB)", i + 1, img->nlayers, l->digest.s,
+		(double)l->size / (1 << 20));
 	if ((rc = dd_walker_new(&w, &img->limits, &s->err)))
 		goto done;
 	for (size_t k = 0; k < dd_walker_want_count(j->main); k++)
