@@ -112,11 +112,51 @@ static int fsync_path(const char *path, int dir)
 	return rc;
 }
 
+static int empty_old_wal(struct upd *u, dd_error *err)
+{
+	sqlite3 *old = NULL;
+	struct stat sb;
+	dd_buf wal = DD_BUF_INIT;
+	int rc = 0, done_ok = 0;
+
+	dd_buf_printf(&wal, "%s-wal", u->o->db_path);
+	if ((rc = dd_buf_error(&wal, err, "path")))
+		return rc;
+	if (stat(wal.data, &sb) != 0) { /* no WAL next to the DB */
+		dd_buf_release(&wal);
+		return 0;
+	}
+	if (sqlite3_open_v2(u->o->db_path, &old, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		rc = dd_error_set(err, DD_EENV, "cannot open %s: %s", u->o->db_path,
+				  old ? sqlite3_errmsg(old) : "out of memory");
+		goto done;
+	}
+	sqlite3_busy_timeout(old, 1000);
+	for (int attempt = 0; attempt < 30 && !done_ok; attempt++) {
+		sqlite3_stmt *s = NULL;
+		if (sqlite3_prepare_v2(old, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &s, NULL) ==
+			    SQLITE_OK &&
+		    sqlite3_step(s) == SQLITE_ROW)
+			done_ok = sqlite3_column_int(s, 0) == 0 && sqlite3_column_int(s, 1) <= 0;
+		sqlite3_finalize(s);
+	}
+	if (!done_ok) {
+		rc = dd_error_set(err, DD_EENV, "%s: its write-ahead log cannot be emptied (a "
+				  "process keeps an old snapshot open); the update is not "
+				  "published, try again", u->o->db_path);
+		goto done;
+	}
+	sqlite3_exec(old, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL);
+done:
+	sqlite3_close(old);
+	dd_buf_release(&wal);
+	return rc;
+}
+
 /* Publish the new file: rollback journal mode (a file with no -wal beside
  * it), synced, renamed over the live DB, directory synced. */
 static int publish(struct upd *u, dd_error *err)
 {
-	sqlite3 *old = NULL;
 	dd_buf dir = DD_BUF_INIT;
 	int rc = 0;
 
@@ -132,15 +172,12 @@ static int publish(struct upd *u, dd_error *err)
 		rc = dd_error_set(err, DD_EENV, "syncing %s: %s", u->newpath.data, strerror(errno));
 		goto done;
 	}
-	/* Empty the old DB's WAL (a leftover -wal must not hold frames when a
-	 * reader of the new file finds it), and leave WAL mode when no reader
-	 * holds it open.  Best effort. */
-	if (sqlite3_open_v2(u->o->db_path, &old, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
-		sqlite3_busy_timeout(old, 2000);
-		sqlite3_exec(old, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE",
-			     NULL, NULL, NULL);
-	}
-	sqlite3_close(old);
+	/* The old DB's -wal must be empty before the rename: a process that
+	 * opens the new file would otherwise apply the old file's WAL frames
+	 * to it.  Checkpoint it completely (this waits for readers of old
+	 * snapshots), then leave WAL mode when nobody holds the file open. */
+	if ((rc = empty_old_wal(u, err)))
+		goto done;
 	if (rename(u->newpath.data, u->o->db_path) != 0) {
 		rc = dd_error_set(err, DD_EENV, "cannot rename %s to %s: %s", u->newpath.data,
 				  u->o->db_path, strerror(errno));
