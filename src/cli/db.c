@@ -211,14 +211,15 @@ static int cmd_import(int argc, char **argv, dd_error *err)
 	dd_buf path = DD_BUF_INIT;
 	dd_vulndb *db = NULL;
 	char **names = NULL;
-	int *done_flags = NULL;
+	int *done_flags = NULL, lockfd = -1;
 
 	rc = dd_opts_parse(&spec, argc, argv, &npos, err);
 	if (rc)
 		return rc == 1 ? 0 : rc;
 	if (npos < 1)
 		return dd_error_set(err, DD_EUSAGE, "db import: give at least one PATH");
-	if ((rc = db_path(dbopt, &path, err)))
+	if ((rc = db_path(dbopt, &path, err)) ||
+	    (rc = dd_vulndb_update_lock_wait(path.data, &lockfd, err)))
 		goto done;
 	if (npos == 1 && is_sqlite_file(argv[1])) {
 		rc = import_whole_db(argv[1], path.data, err);
@@ -291,6 +292,8 @@ done:
 	free(names);
 	free(done_flags);
 	dd_vulndb_close(db);
+	if (lockfd >= 0)
+		close(lockfd);
 	dd_buf_release(&path);
 	return rc;
 }

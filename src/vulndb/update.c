@@ -595,6 +595,38 @@ done:
 	return rc;
 }
 
+int dd_vulndb_update_lock_wait(const char *db_path, int *fd, dd_error *err)
+{
+	dd_buf p = DD_BUF_INIT;
+	int rc;
+
+	*fd = -1;
+	dd_buf_printf(&p, "%s.update-lock", db_path);
+	if ((rc = dd_buf_error(&p, err, "path")))
+		return rc;
+	*fd = open(p.data, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (*fd < 0) {
+		rc = errno == ENOENT ? 0 : dd_error_set(err, DD_EENV, "cannot open %s: %s", p.data,
+							 strerror(errno));
+		goto done;
+	}
+	if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+		dd_info("waiting for the running 'drydock db update' of %s", db_path);
+		while (flock(*fd, LOCK_EX) != 0) {
+			if (errno != EINTR) {
+				rc = dd_error_set(err, DD_EENV, "locking %s: %s", p.data,
+						  strerror(errno));
+				close(*fd);
+				*fd = -1;
+				goto done;
+			}
+		}
+	}
+done:
+	dd_buf_release(&p);
+	return rc;
+}
+
 void dd_vulndb_update_report_release(dd_vulndb_update_report *rep)
 {
 	if (!rep)

@@ -74,4 +74,11 @@ int dd_vulndb_update(const dd_vulndb_update_opts *o, dd_vulndb_update_report *re
 		     dd_error *err);
 void dd_vulndb_update_report_release(dd_vulndb_update_report *rep);
 
+/* Take the lock `db update` holds (DB.update-lock), waiting for a running
+ * update to finish, so that another writer (db import) does not write into
+ * a file an update is about to replace.  *fd receives the lock's descriptor
+ * (close it to release), or -1 when the DB's directory does not exist yet
+ * (nothing to wait for). */
+int dd_vulndb_update_lock_wait(const char *db_path, int *fd, dd_error *err);
+
 #endif

@@ -185,3 +185,22 @@ expect_exit 3 "a feed of another kind than the list says is refused" \
 [ "$(counts debian)" = "$want_deb" ] && ok "and the source keeps its data" || fail "kind mismatch"
 expect_exit 0 "db status after all that" "$DRYDOCK" db status --db "$DB"
 [ "$(q 'pragma integrity_check')" = ok ] && ok "integrity_check ok" || fail "integrity"
+
+# db import waits for a running update (it holds DB.update-lock), so that it
+# does not write into a file the update is about to replace.
+if command -v flock >/dev/null; then
+	flock "$DB.update-lock" sleep 1.5 &
+	lpid=$!
+	sleep 0.3
+	t0=$(date +%s%N)
+	expect_exit 0 "db import while the update lock is held" "$DRYDOCK" db import --db "$DB" --source waited "$D/osv"
+	t1=$(date +%s%N)
+	wait $lpid
+	[ $(( (t1 - t0) / 1000000 )) -ge 900 ] && ok "db import waited for the lock ($(( (t1 - t0) / 1000000 )) ms)" ||
+		fail "import waits" "took $(( (t1 - t0) / 1000000 )) ms"
+	expect_exit 4 "a second db update while one runs is refused" \
+		flock "$DB.update-lock" "$DRYDOCK" db update --db "$DB" --sources "$TMP/sources" --source debian
+	grep -q "another 'drydock db update'" "$TMP/err" && ok "and says why" || fail "lock message" "$(cat "$TMP/err")"
+else
+	skip "import waits for a running update" "flock(1) missing"
+fi
