@@ -25,6 +25,7 @@ static const struct dd_cmd commands[] = {
 	{ "db", dd_cmd_db, "import vulnerability feeds; show, export the vulnerability DB" },
 	{ "scan", dd_cmd_scan, "find known vulnerabilities in an image or SBOM (table, JSON, SARIF, CycloneDX, OpenVEX)" },
 	{ "rescan", dd_cmd_rescan, "re-match every scanned image against the current DB; list what changed" },
+	{ "lineage", dd_cmd_lineage, "show each image's base chain and how each link was found" },
 	{ "help", cmd_help, "show help for drydock or one command" },
 	{ "version", cmd_version, "print drydock's version" },
 	{ NULL, NULL, NULL },
