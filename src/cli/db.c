@@ -724,6 +724,8 @@ static int cmd_update(int argc, char **argv, dd_error *err)
 		for (size_t i = 0; i < rep.n; i++) {
 			const dd_vulndb_update_result *r = &rep.v[i];
 			char sz[32];
+			if (!r->name[0])
+				continue; /* not tried: a fatal error came first */
 			human(r->bytes, sz, sizeof(sz));
 			if (r->outcome == DD_VU_UPDATED)
 				printf("%-28s updated: %s, %lld records, %lld advisories, %lld affected, "

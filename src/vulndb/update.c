@@ -399,8 +399,10 @@ static int update_one(struct upd *u, const dd_vulndb_source_def *def,
 		fail_msg(res, "%s: HTTP %ld", url, resp.status);
 		goto done;
 	}
-	if ((rc = open_new(u, err)))
+	if ((rc = open_new(u, err))) {
+		fail_msg(res, "%s", err->msg);
 		goto done; /* fatal: cannot build the new DB at all */
+	}
 	{
 		const char *path = u->dlpath.data;
 		dd_vulndb_import_opts io;
@@ -571,8 +573,12 @@ int dd_vulndb_update(const dd_vulndb_update_opts *o, dd_vulndb_update_report *re
 				  sqlite3_errmsg(dd_vulndb_sqlite(w)));
 		goto done;
 	}
-	if (u.newdb && (rc = publish(&u, err)))
+	if (u.newdb && (rc = publish(&u, err))) {
+		for (size_t i = 0; i < nsel; i++)
+			if (rep->v[i].outcome == DD_VU_UPDATED)
+				fail_msg(&rep->v[i], "downloaded but not stored: %s", err->msg);
 		goto done;
+	}
 	if (failed)
 		rc = dd_error_set(err, DD_EINPUT, "db update: %d of %zu sources failed (their "
 				  "previous data is kept)", failed, nsel);
