@@ -198,7 +198,7 @@ static json_t *link_json(const dd_lineage_link *l, const dd_lineage_image *imgs)
 }
 
 /* The chain of images[self]; df (may be NULL) applies to self only. */
-static json_t *chain_json(const dd_lineage_image *imgs, size_t n, size_t self,
+static json_t *chain_json(const dd_lineage_image *imgs, size_t n, const long *lb, size_t self,
 			  const dd_dockerfile *df, long runtime)
 {
 	json_t *img = json_object(), *chain = json_array();
@@ -213,7 +213,7 @@ static json_t *chain_json(const dd_lineage_image *imgs, size_t n, size_t self,
 		dd_lineage_link l;
 		json_t *x;
 		seen[cur] = 1;
-		if (!dd_lineage_link_of(&l, imgs, n, cur, cur == self && df, from))
+		if (!dd_lineage_link_of(&l, imgs, n, cur, cur == self && df, from, lb))
 			break;
 		x = link_json(&l, imgs);
 		if (cur == self && df && l.how == DD_LINEAGE_DOCKERFILE)
@@ -380,7 +380,8 @@ int dd_cmd_lineage(int argc, char **argv, dd_error *err)
 	dd_image_opts io;
 	dd_output out = { 0 };
 	json_t *root = NULL, *arr;
-	long runtime = -1;
+	dd_lineage_layers *layers = NULL;
+	long runtime = -1, *lb = NULL;
 	size_t nimg, total;
 	int npos = 0, rc;
 
@@ -434,11 +435,19 @@ int dd_cmd_lineage(int argc, char **argv, dd_error *err)
 		if ((rc = open_one(&op, i, ref, npos || i >= nimg ? &io : NULL, err)))
 			goto done;
 	}
+	if (!(lb = calloc(total, sizeof(*lb))) || !(layers = calloc(total, sizeof(*layers)))) {
+		rc = dd_error_oom(err);
+		goto done;
+	}
+	for (size_t i = 0; i < total; i++)
+		layers[i] = op.li[i].layers;
+	if ((rc = dd_lineage_infer_all(lb, layers, total, err)))
+		goto done;
 	root = json_object();
 	arr = json_array();
 	json_object_set_new(root, "images", arr);
 	for (size_t i = 0; i < nimg; i++)
-		json_array_append_new(arr, chain_json(op.li, total, i, i == 0 ? df : NULL, runtime));
+		json_array_append_new(arr, chain_json(op.li, total, lb, i, i == 0 ? df : NULL, runtime));
 	if ((rc = dd_output_open(&out, o.output, err)))
 		goto done;
 	if (o.format && !strcmp(o.format, "json")) {
@@ -450,6 +459,8 @@ int dd_cmd_lineage(int argc, char **argv, dd_error *err)
 	rc = dd_output_close(&out, 0, err);
 done:
 	json_decref(root);
+	free(lb);
+	free(layers);
 	opened_free(&op);
 	dd_dockerfile_free(df);
 	strs_free(&bargs_given);

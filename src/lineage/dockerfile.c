@@ -318,34 +318,41 @@ struct word {
 	size_t n;
 };
 
-/* Split s into whitespace-separated words (quotes and the escape character
- * keep whitespace inside a word).  At most max words; returns the count or
- * max + 1 when there are more. */
+/* The next whitespace-separated word of s[0..n) from *pos (quotes and the
+ * escape character keep whitespace inside a word); 0 when there is none. */
+static int next_word(const char *s, size_t n, size_t *pos, char esc, struct word *w)
+{
+	size_t i = *pos;
+	char quote = 0;
+
+	while (i < n && isspace((unsigned char)s[i]))
+		i++;
+	if (i >= n)
+		return 0;
+	w->s = s + i;
+	while (i < n && (quote || !isspace((unsigned char)s[i]))) {
+		if (s[i] == esc && quote != '\'' && i + 1 < n)
+			i++;
+		else if (quote && s[i] == quote)
+			quote = 0;
+		else if (!quote && (s[i] == '"' || s[i] == '\''))
+			quote = s[i];
+		i++;
+	}
+	w->n = (size_t)(s + i - w->s);
+	*pos = i;
+	return 1;
+}
+
+/* Split s into at most max words; returns the count, or max + 1 when there
+ * are more. */
 static size_t split_words(const char *s, size_t n, char esc, struct word *w, size_t max)
 {
-	size_t i = 0, k = 0;
+	size_t pos = 0, k = 0;
+	struct word tmp;
 
-	while (i < n) {
-		char quote = 0;
-		while (i < n && isspace((unsigned char)s[i]))
-			i++;
-		if (i >= n)
-			break;
-		if (k == max)
-			return max + 1;
-		w[k].s = s + i;
-		while (i < n && (quote || !isspace((unsigned char)s[i]))) {
-			if (s[i] == esc && quote != '\'' && i + 1 < n)
-				i++;
-			else if (quote && s[i] == quote)
-				quote = 0;
-			else if (!quote && (s[i] == '"' || s[i] == '\''))
-				quote = s[i];
-			i++;
-		}
-		w[k].n = (size_t)(s + i - w[k].s);
+	while (k <= max && next_word(s, n, &pos, esc, k < max ? &w[k] : &tmp))
 		k++;
-	}
 	return k;
 }
 
@@ -424,6 +431,8 @@ static int do_from(struct parser *p, const char *a, size_t n, size_t line)
 		return rc;
 	st->line = line;
 	for (; i < k && i < 8 && w[i].n >= 2 && w[i].s[0] == '-' && w[i].s[1] == '-'; i++) {
+		if (w[i].n == 10 && memcmp(w[i].s, "--platform", 10) == 0)
+			return perr(p, line, "FROM: --platform needs =VALUE", NULL);
 		if (w[i].n > 11 && memcmp(w[i].s, "--platform=", 11) == 0) {
 			free(st->platform);
 			st->platform = NULL;
@@ -436,7 +445,8 @@ static int do_from(struct parser *p, const char *a, size_t n, size_t line)
 			return perr(p, line, "FROM: unknown flag", flag);
 		}
 	}
-	k = k > 8 ? 9 : k;
+	if (k > 8)
+		return perr(p, line, "FROM takes IMAGE or IMAGE AS NAME", NULL);
 	if (k - i != 1 && k - i != 3)
 		return perr(p, line, k == i ? "FROM needs an image" :
 			    "FROM takes IMAGE or IMAGE AS NAME", NULL);
@@ -544,12 +554,12 @@ stop:
  * "<<-'EOF'"), then their bodies skipped. */
 static int skip_heredocs(struct parser *p, const char *a, size_t n, size_t line)
 {
-	struct word w[64];
-	size_t k = split_words(a, n, p->esc, w, 64);
+	struct word w;
+	size_t pos = 0;
 
-	for (size_t i = 0; i < k && i < 64; i++) {
-		const char *s = w[i].s;
-		size_t m = w[i].n, j = 0;
+	while (next_word(a, n, &pos, p->esc, &w)) {
+		const char *s = w.s;
+		size_t m = w.n, j = 0;
 		int strip = 0;
 		char delim[256];
 		while (j < m && isdigit((unsigned char)s[j]))

@@ -164,7 +164,8 @@ static const char *name_digest(const char *name)
 }
 
 int dd_lineage_link_of(dd_lineage_link *out, const dd_lineage_image *images, size_t n,
-		       size_t self, int from_given, const char *from_base)
+		       size_t self, int from_given, const char *from_base,
+		       const long *layer_bases)
 {
 	const dd_lineage_image *me = &images[self];
 	const char *name = NULL, *digest = NULL;
@@ -184,7 +185,9 @@ int dd_lineage_link_of(dd_lineage_link *out, const dd_lineage_image *images, siz
 		digest = me->base_digest;
 	}
 	/* The layers' answer (a copy of the lists in one array). */
-	if ((ls = calloc(n ? n : 1, sizeof(*ls)))) {
+	if (layer_bases) {
+		layers = layer_bases[self];
+	} else if ((ls = calloc(n ? n : 1, sizeof(*ls)))) {
 		for (size_t i = 0; i < n; i++)
 			ls[i] = images[i].layers;
 		layers = dd_lineage_infer(ls, n, self);

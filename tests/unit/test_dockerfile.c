@@ -207,6 +207,12 @@ static void test_heredoc_skipped(void **state)
 		"A\n"
 		"FROM b\n"
 		"B\n"
+		"RUN w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12 w13 w14 w15 w16 w17 w18 w19 w20 w21 w22 \\\n"
+		" w23 w24 w25 w26 w27 w28 w29 w30 w31 w32 w33 w34 w35 w36 w37 w38 w39 w40 w41 w42 \\\n"
+		" w43 w44 w45 w46 w47 w48 w49 w50 w51 w52 w53 w54 w55 w56 w57 w58 w59 w60 w61 w62 \\\n"
+		" w63 w64 w65 w66 w67 <<LATE\n"
+		"FROM late\n"
+		"LATE\n"
 		"FROM scratch\n"
 		"COPY --from=0 / /\n");
 	assert_int_equal(df->n_stages, 2);
@@ -245,6 +251,9 @@ static void test_malformed(void **state)
 	expect_error("FROM a AS 1bad\n", "invalid stage name");
 	expect_error("FROM a AS x\nFROM b AS X\n", "line 2: FROM: duplicate stage name 'x'");
 	expect_error("FROM --pull=always a\n", "unknown flag '--pull'");
+	expect_error("FROM --platform linux/amd64 a\n", "--platform needs =VALUE");
+	expect_error("FROM --platform=1 --platform=2 --platform=3 --platform=4 --platform=5 --platform=6 --platform=7 --platform=8 x\n", "line 1: FROM takes");
+	expect_error("FROM a b c d e f g h i j\n", "line 1: FROM takes");
 	expect_error("ARG E\nFROM ${E}\n", "line 2: FROM: the image is empty");
 	expect_error("FROM ${A\n", "line 1: missing '}'");
 	expect_error("FROM ${}\n", "bad substitution");

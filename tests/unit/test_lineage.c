@@ -131,14 +131,14 @@ static void test_link_layers_only(void **state)
 		{ "oci:x:base", D_BASE, NULL, L("a"), NULL, NULL },
 	};
 	dd_lineage_link l;
-	assert_int_equal(dd_lineage_link_of(&l, im, 2, 0, 0, NULL), 1);
+	assert_int_equal(dd_lineage_link_of(&l, im, 2, 0, 0, NULL, NULL), 1);
 	assert_int_equal(l.how, DD_LINEAGE_LAYERS);
 	assert_int_equal(l.evidence, DD_LINEAGE_LAYERS);
 	assert_int_equal(l.image, 1);
 	assert_int_equal(l.shared, 1);
 	assert_string_equal(l.base, "oci:x:base");
 	assert_string_equal(l.digest, D_BASE);
-	assert_int_equal(dd_lineage_link_of(&l, im, 2, 1, 0, NULL), 0);
+	assert_int_equal(dd_lineage_link_of(&l, im, 2, 1, 0, NULL, NULL), 0);
 	assert_int_equal(l.how, 0);
 	assert_string_equal(dd_lineage_how_name(DD_LINEAGE_LAYERS), "layers");
 }
@@ -152,14 +152,14 @@ static void test_link_annotation(void **state)
 		{ "oci:x:base", D_BASE, NULL, L("a"), NULL, NULL },
 	};
 	dd_lineage_link l;
-	assert_int_equal(dd_lineage_link_of(&l, im, 2, 0, 0, NULL), 1);
+	assert_int_equal(dd_lineage_link_of(&l, im, 2, 0, 0, NULL, NULL), 1);
 	assert_int_equal(l.how, DD_LINEAGE_ANNOTATION);
 	assert_int_equal(l.evidence, DD_LINEAGE_ANNOTATION | DD_LINEAGE_LAYERS);
 	assert_string_equal(l.base, "debian:12");
 	assert_string_equal(l.digest, D_BASE);
 	assert_int_equal(l.image, 1);
 	/* Alone: the annotation still gives the base, unresolved. */
-	assert_int_equal(dd_lineage_link_of(&l, im, 1, 0, 0, NULL), 1);
+	assert_int_equal(dd_lineage_link_of(&l, im, 1, 0, 0, NULL, NULL), 1);
 	assert_int_equal(l.image, -1);
 	assert_int_equal(l.shared, -1);
 	assert_string_equal(l.base, "debian:12");
@@ -170,7 +170,7 @@ static void test_link_annotation(void **state)
 		{ "oci:x:base-new", D_OTHER, NULL, L("a2"), NULL, NULL },
 		{ "oci:x:base-old", D_BASE, NULL, L("a0"), NULL, NULL },
 	};
-	assert_int_equal(dd_lineage_link_of(&l, im2, 3, 0, 0, NULL), 1);
+	assert_int_equal(dd_lineage_link_of(&l, im2, 3, 0, 0, NULL, NULL), 1);
 	assert_int_equal(l.image, 2);
 	assert_int_equal(l.evidence, DD_LINEAGE_ANNOTATION);
 	assert_int_equal(l.shared, 0);
@@ -186,31 +186,31 @@ static void test_link_dockerfile(void **state)
 	};
 	dd_lineage_link l;
 	/* Matched by normalised name. */
-	assert_int_equal(dd_lineage_link_of(&l, im, 3, 0, 1, "registry.example.com/debian:12"), 1);
+	assert_int_equal(dd_lineage_link_of(&l, im, 3, 0, 1, "registry.example.com/debian:12", NULL), 1);
 	assert_int_equal(l.how, DD_LINEAGE_DOCKERFILE);
 	assert_int_equal(l.evidence, DD_LINEAGE_DOCKERFILE | DD_LINEAGE_LAYERS);
 	assert_int_equal(l.image, 1);
 	/* A name that matches nothing: the layers say which image it is. */
-	assert_int_equal(dd_lineage_link_of(&l, im, 3, 0, 1, "debian:12"), 1);
+	assert_int_equal(dd_lineage_link_of(&l, im, 3, 0, 1, "debian:12", NULL), 1);
 	assert_string_equal(l.base, "debian:12");
 	assert_int_equal(l.image, 1);
 	assert_int_equal(l.shared, 1);
 	/* Pinned by digest to an image the layers do not support. */
 	char pinned[128];
 	snprintf(pinned, sizeof(pinned), "other@%s", D_OTHER);
-	assert_int_equal(dd_lineage_link_of(&l, im, 3, 0, 1, pinned), 1);
+	assert_int_equal(dd_lineage_link_of(&l, im, 3, 0, 1, pinned, NULL), 1);
 	assert_int_equal(l.image, 2);
 	assert_string_equal(l.digest, D_OTHER);
 	assert_int_equal(l.evidence, DD_LINEAGE_DOCKERFILE);
 	/* FROM scratch: no declared base; the layers still may speak. */
-	assert_int_equal(dd_lineage_link_of(&l, im, 3, 0, 1, NULL), 1);
+	assert_int_equal(dd_lineage_link_of(&l, im, 3, 0, 1, NULL, NULL), 1);
 	assert_int_equal(l.how, DD_LINEAGE_LAYERS);
 	/* docker.io normalisation: "debian" = docker.io/library/debian:latest. */
 	dd_lineage_image hub[] = {
 		{ "oci:x:app", D_APP, NULL, L("a", "b"), NULL, NULL },
 		{ "docker.io/library/debian:latest", D_BASE, NULL, L("z"), NULL, NULL },
 	};
-	assert_int_equal(dd_lineage_link_of(&l, hub, 2, 0, 1, "debian"), 1);
+	assert_int_equal(dd_lineage_link_of(&l, hub, 2, 0, 1, "debian", NULL), 1);
 	assert_int_equal(l.image, 1);
 	assert_int_equal(l.evidence, DD_LINEAGE_DOCKERFILE);
 }
