@@ -51,11 +51,24 @@ struct slot {
 	long idx; /* -1: empty */
 };
 
+/* Hash of a list's prefix extended by one diffID (8 bytes at a time). */
 static uint64_t hash_step(uint64_t h, const char *s)
 {
-	for (; s && *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return (h ^ 0xff) * 0x100000001b3ULL; /* separator */
+	size_t n, i = 0;
+	uint64_t w;
+
+	if (!s)
+		return (h ^ 0xff) * 0x9e3779b97f4a7c15ULL;
+	n = strlen(s);
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 32;
+	}
+	w = n;
+	memcpy(&w, s + i, n - i); /* the tail, over the length */
+	h = (h ^ w ^ ((uint64_t)n << 56)) * 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
 }
 
 static int same_prefix(const dd_lineage_layers *a, size_t k, const dd_lineage_layers *b)
@@ -65,24 +78,39 @@ static int same_prefix(const dd_lineage_layers *a, size_t k, const dd_lineage_la
 
 int dd_lineage_infer_all(long *base, const dd_lineage_layers *images, size_t n, dd_error *err)
 {
-	size_t cap = 16, mask, bytes;
-	struct slot *t;
+	size_t cap = 16, mask, bytes, total = 0;
+	struct slot *t = NULL;
+	uint64_t *pre = NULL; /* every image's prefix hashes, one after another */
+	size_t *off = NULL;
+	int rc = 0;
 
+	for (size_t i = 0; i < n; i++)
+		if (dd_add_size(&total, total, images[i].n))
+			return dd_error_oom(err);
 	while (cap < n * 2 && cap < ((size_t)1 << 40))
 		cap *= 2;
-	if (dd_mul_size(&bytes, cap, sizeof(*t)) || !(t = malloc(bytes)))
-		return dd_error_oom(err);
+	if (dd_mul_size(&bytes, cap, sizeof(*t)) || !(t = malloc(bytes)) ||
+	    dd_mul_size(&bytes, total ? total : 1, sizeof(*pre)) || !(pre = malloc(bytes)) ||
+	    !(off = calloc(n ? n : 1, sizeof(*off)))) {
+		rc = dd_error_oom(err);
+		goto done;
+	}
 	mask = cap - 1;
 	for (size_t i = 0; i < cap; i++)
 		t[i].idx = -1;
+	for (size_t i = 0, o = 0; i < n; o += images[i].n, i++) {
+		uint64_t h = 0xcbf29ce484222325ULL;
+		off[i] = o;
+		for (size_t k = 0; k < images[i].n; k++)
+			pre[o + k] = h = hash_step(h, images[i].diff_ids[k]);
+	}
 	/* Insert each distinct list once (the lowest index stands for equals). */
 	for (size_t i = 0; i < n; i++) {
-		uint64_t h = 0xcbf29ce484222325ULL;
+		uint64_t h;
 		size_t s;
 		if (!images[i].n)
 			continue;
-		for (size_t k = 0; k < images[i].n; k++)
-			h = hash_step(h, images[i].diff_ids[k]);
+		h = pre[off[i] + images[i].n - 1];
 		for (s = h & mask; t[s].idx >= 0; s = (s + 1) & mask)
 			if (t[s].h == h && same_prefix(&images[i], images[i].n, &images[t[s].idx]))
 				break;
@@ -92,31 +120,24 @@ int dd_lineage_infer_all(long *base, const dd_lineage_layers *images, size_t n, 
 			t[s].idx = (long)i;
 		}
 	}
-	/* Each image: its prefixes, longest first. */
+	/* Each image: its proper prefixes, longest first. */
 	for (size_t i = 0; i < n; i++) {
 		const dd_lineage_layers *a = &images[i];
-		uint64_t *pre = NULL, h = 0xcbf29ce484222325ULL;
 		base[i] = -1;
-		if (a->n < 2)
-			continue;
-		if (dd_mul_size(&bytes, a->n, sizeof(*pre)) || !(pre = malloc(bytes))) {
-			free(t);
-			return dd_error_oom(err);
-		}
-		for (size_t k = 0; k < a->n; k++)
-			pre[k] = h = hash_step(h, a->diff_ids[k]);
-		for (size_t k = a->n - 1; k >= 1 && base[i] < 0; k--) {
-			for (size_t s = pre[k - 1] & mask; t[s].idx >= 0; s = (s + 1) & mask)
-				if (t[s].h == pre[k - 1] && t[s].len == k &&
-				    same_prefix(a, k, &images[t[s].idx])) {
+		for (size_t k = a->n ? a->n - 1 : 0; k >= 1 && base[i] < 0; k--) {
+			uint64_t h = pre[off[i] + k - 1];
+			for (size_t s = h & mask; t[s].idx >= 0; s = (s + 1) & mask)
+				if (t[s].h == h && t[s].len == k && same_prefix(a, k, &images[t[s].idx])) {
 					base[i] = t[s].idx;
 					break;
 				}
 		}
-		free(pre);
 	}
+done:
 	free(t);
-	return 0;
+	free(pre);
+	free(off);
+	return rc;
 }
 
 /* ---- links ---- */
