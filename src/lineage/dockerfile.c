@@ -424,7 +424,7 @@ static int do_from(struct parser *p, const char *a, size_t n, size_t line)
 {
 	struct word w[8];
 	size_t k = split_words(a, n, p->esc, w, 8), i = 0;
-	dd_dockerfile_stage *st;
+	dd_dockerfile_stage *st = NULL;
 	int rc;
 
 	if ((rc = add_stage(p, &st)))
