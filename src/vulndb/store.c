@@ -64,6 +64,7 @@ struct dd_vulndb {
 	int64_t last_range; /* range the event sequence counts for */
 	int64_t next_seq;
 	int version;        /* schema version found at open */
+	int bulk;           /* lookup indexes dropped for this import (empty DB) */
 };
 
 static int db_fail(dd_vulndb *db, dd_error *err, const char *what)
@@ -332,6 +333,54 @@ static const char *const delete_sql[] = {
 	"DELETE FROM advisories WHERE source_id=?1",
 };
 
+/* Indexes only lookups use.  An import into an empty DB drops them inside
+ * its transaction and builds them once at commit (a sort, instead of one
+ * random B-tree insert per row); a rollback brings them back as they were. */
+static const char *const lookup_index[][2] = {
+	{ "advisories_id", "CREATE INDEX advisories_id ON advisories(id)" },
+	{ "aliases_alias", "CREATE INDEX aliases_alias ON aliases(alias)" },
+	{ "affected_package", "CREATE INDEX affected_package ON affected(ecosystem, package)" },
+	{ "ranges_affected", "CREATE INDEX ranges_affected ON ranges(affected_id)" },
+	{ "severities_advisory", "CREATE INDEX severities_advisory ON severities(advisory_id)" },
+};
+
+static int drop_lookup_indexes(dd_vulndb *db, dd_error *err)
+{
+	char sql[128];
+	int64_t any = 1;
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(db->db, "SELECT EXISTS (SELECT 1 FROM advisories)", -1, &s,
+			       NULL) != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		return db_fail(db, err, "starting import");
+	}
+	any = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (any)
+		return 0;
+	for (size_t i = 0; i < sizeof(lookup_index) / sizeof(lookup_index[0]); i++) {
+		int rc;
+		snprintf(sql, sizeof(sql), "DROP INDEX IF EXISTS %s", lookup_index[i][0]);
+		if ((rc = exec(db, sql, err)))
+			return rc;
+	}
+	db->bulk = 1;
+	return 0;
+}
+
+static int create_lookup_indexes(dd_vulndb *db, dd_error *err)
+{
+	if (!db->bulk)
+		return 0;
+	for (size_t i = 0; i < sizeof(lookup_index) / sizeof(lookup_index[0]); i++) {
+		int rc = exec(db, lookup_index[i][1], err);
+		if (rc)
+			return rc;
+	}
+	db->bulk = 0;
+	return 0;
+}
+
 int dd_vulndb_source_begin(dd_vulndb *db, const char *name, const char *kind,
 			   const char *url, dd_error *err)
 {
@@ -372,6 +421,11 @@ int dd_vulndb_source_begin(dd_vulndb *db, const char *name, const char *kind,
 		s = NULL;
 	}
 	db->last_range = 0;
+	db->bulk = 0;
+	if ((rc = drop_lookup_indexes(db, err))) {
+		dd_vulndb_source_rollback(db);
+		return rc;
+	}
 	return 0;
 fail:
 	rc = db_fail(db, err, "starting import");
@@ -388,6 +442,10 @@ int dd_vulndb_source_commit(dd_vulndb *db, const dd_vulndb_source_meta *meta, dd
 	if (!db->in_tx)
 		return dd_error_set(err, DD_EINTERNAL, "vulnerability DB: no source transaction");
 	if (db->in_record && (rc = dd_vulndb_record_end(db, 1, err)))
+		goto fail_rc;
+	/* Statements prepared against the dropped indexes are re-prepared by
+	 * SQLite itself (schema change). */
+	if ((rc = create_lookup_indexes(db, err)))
 		goto fail_rc;
 	if (sqlite3_prepare_v2(db->db,
 			       "UPDATE sources SET fetched_at=?2, updated_at=?2, etag=?3, "
@@ -483,6 +541,7 @@ void dd_vulndb_source_rollback(dd_vulndb *db)
 	sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
 	db->in_tx = 0;
 	db->in_record = 0;
+	db->bulk = 0;
 }
 
 /* Run a cached parameterless statement (savepoints). */

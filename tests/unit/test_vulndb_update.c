@@ -299,6 +299,40 @@ static void test_schema1_compat(void **state)
 	dd_vulndb_close(db);
 }
 
+/* An import into an empty DB builds the lookup indexes at commit; a
+ * failed one leaves them as they were. */
+static void test_bulk_indexes(void **state)
+{
+	static const char *const q = "SELECT count(*) FROM sqlite_master WHERE type='index' AND "
+				     "name IN ('advisories_id','aliases_alias','affected_package',"
+				     "'ranges_affected','severities_advisory')";
+	dd_vulndb *db = NULL;
+	dd_error e = DD_ERROR_INIT;
+	dd_vulndb_import_opts o = { "x", 0, 0, NULL, NULL, NULL, NULL };
+	dd_vulndb_import_stats st;
+	const char *bad = "{\"id\":1,\"affected\":[]}";
+	const char *p = DATA "osv";
+	(void)state;
+	assert_int_equal(dd_vulndb_open(&db, dbpath, 0, &e), 0);
+	assert_int_equal(count(db, q), 5);
+	assert_int_equal(dd_vulndb_import_buffer(db, "bad.json", bad, strlen(bad), &o, &st, &e),
+			 DD_EINPUT);
+	assert_int_equal(count(db, q), 5);
+	assert_int_equal(dd_vulndb_import_paths(db, &p, 1, &o, &st, &e), 0);
+	assert_int_equal(count(db, q), 5);
+	assert_int_equal(count(db, "SELECT count(*) FROM affected INDEXED BY affected_package "
+				   "WHERE ecosystem='Go' AND package='golang.org/x/net'") > 0, 1);
+	dd_vulndb_close(db);
+	assert_int_equal(dd_vulndb_open(&db, dbpath, 0, &e), 0);
+	sqlite3_stmt *s = NULL;
+	assert_int_equal(sqlite3_prepare_v2(dd_vulndb_sqlite(db), "PRAGMA integrity_check", -1, &s,
+					    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(s, 0), "ok");
+	sqlite3_finalize(s);
+	dd_vulndb_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +343,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_csaf_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_failure_keeps_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema1_compat, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bulk_indexes, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
