@@ -6,6 +6,7 @@
  * Only the metadata of each image is read (manifest and config); the
  * deciding is done by src/lineage/ over plain arrays.
  */
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,7 +138,7 @@ static int read_dockerfile(const char *path, dd_dockerfile **df, const struct st
 	int rc;
 
 	if (!fp)
-		return dd_error_set(err, DD_EENV, "cannot open %s", path);
+		return dd_error_set(err, DD_EENV, "cannot open %s: %s", path, strerror(errno));
 	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
 		if (dd_buf_append(&b, chunk, n))
 			break;
@@ -209,6 +210,8 @@ static json_t *chain_json(const dd_lineage_image *imgs, size_t n, const long *lb
 	json_object_set_new(img, "image", json_string(imgs[self].ref));
 	if (imgs[self].digest)
 		json_object_set_new(img, "manifest", json_string(imgs[self].digest));
+	if (df && o.dockerfile)
+		json_object_set_new(img, "dockerfile", json_string(o.dockerfile));
 	for (size_t depth = 0; seen && depth <= n; depth++) {
 		dd_lineage_link l;
 		json_t *x;

@@ -85,6 +85,7 @@ expect_exit 0 "lineage with a Dockerfile" "$DRYDOCK" lineage -f json "oci:$L:app
 check "runtime base from the Dockerfile, annotation and layers agree" \
 	test "$(j '.images[0].chain[0] | "\(.base) \(.how) \(.evidence|join(",")) \(.image) \(.sharedLayers)"')" \
 	= "example.com/base:1 dockerfile dockerfile,annotation,layers oci:$L:base 1"
+check "the image names its Dockerfile" test "$(j '.images[0].dockerfile')" = "$TMP/Dockerfile"
 check "build stages listed with their bases" \
 	test "$(j '[.images[0].chain[0].buildStages[] | "\(.name)=\(.base)@\(.line)"] | join(" ")')" \
 	= "build=golang:1.22-bookworm@4 test=golang:1.22-bookworm@9"
@@ -108,6 +109,8 @@ printf 'FROM a\nRUN x \\\n  y\nFROM ${BROKEN\n' >"$TMP/Dockerfile.bad"
 expect_exit 3 "malformed Dockerfile is bad input" "$DRYDOCK" lineage --dockerfile "$TMP/Dockerfile.bad"
 check "error is one line naming file and line" \
 	sh -c "[ \$(wc -l <'$TMP/err') -eq 1 ] && grep -q 'Dockerfile.bad: Dockerfile line 4' '$TMP/err'"
+expect_exit 4 "missing Dockerfile" "$DRYDOCK" lineage --dockerfile "$TMP/no-such-Dockerfile"
+check "missing Dockerfile says why" grep -q "no-such-Dockerfile: No such file" "$TMP/err"
 expect_exit 2 "no image is a usage error" "$DRYDOCK" lineage
 expect_exit 2 "unknown format" "$DRYDOCK" lineage -f xml "oci:$L:app"
 expect_exit 2 "unknown --target" "$DRYDOCK" lineage --dockerfile "$TMP/Dockerfile" --target nope
