@@ -352,6 +352,7 @@ static int process_file(dd_vimport *im, const char *path, int explicit_file, dd_
 	unsigned char head[512];
 	dd_buf *data = &im->file;
 	size_t max = im->opts->max_file ? im->opts->max_file : DEFAULT_MAX_FILE;
+	struct stat sb;
 	ssize_t n;
 	int fd, rc;
 
@@ -362,10 +363,13 @@ static int process_file(dd_vimport *im, const char *path, int explicit_file, dd_
 	do
 		n = pread(fd, head, sizeof(head), 0);
 	while (n < 0 && errno == EINTR);
-	close(fd);
-	if (n < 0)
-		return dd_error_set(err, DD_EENV, "reading %s: %s", path, strerror(errno));
+	if (n < 0) {
+		rc = dd_error_set(err, DD_EENV, "reading %s: %s", path, strerror(errno));
+		close(fd);
+		return rc;
+	}
 	if (n >= 4 && memcmp(head, "PK\x03\x04", 4) == 0 && !zip_complete(path)) {
+		close(fd);
 		/* libarchive streams zip members from their local headers and
 		 * does not notice a missing central directory. */
 		if (explicit_file)
@@ -373,9 +377,30 @@ static int process_file(dd_vimport *im, const char *path, int explicit_file, dd_
 					    "central directory record)", path);
 		return dd_vimport_skip(im, path, "-", err, "truncated zip archive");
 	}
-	if (is_archive_magic(head, (size_t)n))
+	if (is_archive_magic(head, (size_t)n)) {
+		close(fd);
 		return process_archive(im, path, explicit_file, err);
-	if ((rc = dd_file_slurp(path, data, max, err)) == 0)
+	}
+	/* The rest of the file through the same descriptor (one open per
+	 * file: thousands of small records in a directory). */
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return dd_error_set(err, DD_EINPUT, "%s: not a regular file", path);
+	}
+	if ((unsigned long long)sb.st_size > max) {
+		close(fd);
+		return dd_error_set(err, DD_EINPUT, "%s: %lld bytes is larger than the limit of %zu",
+				    path, (long long)sb.st_size, max);
+	}
+	{
+		dd_fd_reader fr;
+		dd_reader r;
+		dd_buf_reset(data);
+		dd_reader_from_fd(&r, &fr, fd, path);
+		rc = dd_reader_slurp(&r, data, max, path, err);
+	}
+	close(fd);
+	if (rc == 0)
 		rc = process_blob(im, path, data->data ? data->data : "", data->len, explicit_file,
 				  err);
 	/* Keep the memory for the next file, unless it was a big one. */
