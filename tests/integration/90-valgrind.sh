@@ -27,6 +27,8 @@ vg "sbom cyclonedx" sbom --format cyclonedx-json "docker-archive:$alpine"
 vg "sbom spdx" sbom --format spdx-json "docker-archive:$alpine"
 vg "inspect of a missing image (error path)" inspect "oci:$TMP/nope"
 vg "version-cmp" version-cmp deb 1:2.0-1 2.0~rc1
+vg "ls" ls --format json "docker-archive:$alpine" /etc
+vg "lineage (inference)" lineage "docker-archive:$alpine" --known "docker-archive:$alpine"
 # Hostile images must fail cleanly too (error paths free what they took).
 if python3 "$DD_ROOT/tests/hostile/gen.py" "$TMP/hostile" >/dev/null 2>&1; then
 	for c in path-traversal truncated-gzip gzip-bad-crc manifest-digest-mismatch diffid-mismatch index-cycle hardlink-missing; do
