@@ -135,6 +135,13 @@ const char *dd_match_ecosystem(char *buf, size_t n, const dd_os *os, enum dd_pkg
 		snprintf(buf, n, "Ubuntu:%s%s", v, (yy % 2 == 0 && mm == 4) ? ":LTS" : "");
 		return buf;
 	}
+	if (t == DD_PKG_RPM && strcmp(id, "rhel") == 0) {
+		/* Red Hat's CSAF VEX, keyed by major release (src/vulndb/import_csaf.c) */
+		if (version_prefix(v, sizeof(v), os->version_id, 1) != 0)
+			return NULL;
+		snprintf(buf, n, "Red Hat:%s", v);
+		return buf;
+	}
 	if (t == DD_PKG_RPM && (strcmp(id, "almalinux") == 0 || strcmp(id, "rocky") == 0)) {
 		if (version_prefix(v, sizeof(v), os->version_id, 1) != 0)
 			return NULL;
