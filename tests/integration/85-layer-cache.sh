@@ -1,37 +1,6 @@
 #!/bin/bash
 # The layer cache: a second scan replays the layers from the cache (same
 # output, no layer read: for a registry image not even fetched), status and
-# Parallel reads (DRYDOCK_JOBS) give what a sequential read gives: a
-# 6-layer image with upgrades, deletions and whiteouts between layers.
-cat >"$TMP/spec.json" <<'JSON'
-{"tag": "t", "layers": [
- [{"path": "etc/os-release", "data": "ID=alpine\nVERSION_ID=3.10.4\n"},
-  {"path": "lib/apk/db/installed", "data": "P:musl\nV:1.1.22-r3\nA:x86_64\no:musl\n\nP:zlib\nV:1.2.11-r1\nA:x86_64\no:zlib\n\n"}],
- [{"path": "usr/bin/a", "data": "a"}, {"path": "usr/bin/b", "data": "b"}],
- [{"path": "lib/apk/db/installed", "data": "P:musl\nV:1.1.22-r4\nA:x86_64\no:musl\n\nP:zlib\nV:1.2.11-r1\nA:x86_64\no:zlib\n\n"}],
- [{"path": "usr/bin/.wh.a"}, {"path": "srv/x", "data": "x"}],
- [{"path": "lib/apk/db/installed", "data": "P:musl\nV:1.1.22-r4\nA:x86_64\no:musl\n\nP:zlib\nV:1.2.11-r1\nA:x86_64\no:zlib\n\nP:curl\nV:7.66.0-r0\nA:x86_64\no:curl\n\n"}],
- [{"path": "srv/.wh.x"}]
-]}
-JSON
-if python3 "$DD_ROOT/tests/data/inventory/mkoci.py" "$TMP/six" "$TMP/spec.json" >/dev/null 2>"$TMP/err"; then
-	for j in 1 2 5; do
-		DRYDOCK_NO_CACHE=1 DRYDOCK_JOBS=$j "$DRYDOCK" sbom --format json "oci:$TMP/six:t" >"$TMP/six-$j.json" 2>"$TMP/err-$j" ||
-			fail "sbom with DRYDOCK_JOBS=$j" "$(cat "$TMP/err-$j")"
-		DRYDOCK_NO_CACHE=1 DRYDOCK_JOBS=$j "$DRYDOCK" ls "oci:$TMP/six:t" >"$TMP/ls-$j" 2>>"$TMP/err-$j"
-	done
-	cmp -s "$TMP/six-1.json" "$TMP/six-2.json" && cmp -s "$TMP/six-1.json" "$TMP/six-5.json" &&
-		cmp -s "$TMP/ls-1" "$TMP/ls-2" && cmp -s "$TMP/ls-1" "$TMP/ls-5" &&
-		ok "parallel layer reads (2 and 5 jobs) equal a sequential read" || fail "parallel reads differ" "$(diff "$TMP/six-1.json" "$TMP/six-5.json" | head -5)"
-	[ "$(jq -r '.packages[] | select(.name == "musl") | .layer.index' "$TMP/six-5.json")" = 2 ] &&
-	[ "$(jq -r '.packages[] | select(.name == "curl") | .layer.index' "$TMP/six-5.json")" = 4 ] &&
-		ok "provenance across six layers read in parallel" || fail "provenance across six layers" "$(jq -c '[.packages[] | [.name, .layer.index]]' "$TMP/six-5.json")"
-	! grep -q "usr/bin/a\|/srv/x" "$TMP/ls-5" && grep -q "/usr/bin/b" "$TMP/ls-5" &&
-		ok "whiteouts applied across layers read in parallel" || fail "whiteouts across parallel layers" "$(cat "$TMP/ls-5")"
-else
-	fail "mkoci six-layer image" "$(cat "$TMP/err")"
-fi
-
 # prune, two scans at once, DRYDOCK_NO_CACHE.
 . "$DD_ROOT/tests/lib.sh"
 
