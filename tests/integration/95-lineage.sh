@@ -1,13 +1,13 @@
 #!/bin/bash
 # drydock lineage: bases found by layers, by annotations and by Dockerfiles,
-# on OCI layouts built here (tests/data/lineage/mkoci.py), a docker-archive
+# on OCI layouts built here (tests/data/inventory/mkoci.py), a docker-archive
 # made by `drydock copy`, and the debootstrapped Debian fixture (base, and
 # app = base + 1 layer).
 . "$DD_ROOT/tests/lib.sh"
 
 command -v jq >/dev/null || { skip "lineage" "jq missing (scripts/install-deps)"; exit 0; }
 command -v python3 >/dev/null || { skip "lineage" "python3 missing"; exit 0; }
-MKOCI="$DD_ROOT/tests/data/lineage/mkoci.py"
+MKOCI="$DD_ROOT/tests/data/inventory/mkoci.py"
 L="$TMP/layout"
 
 # base (1 layer) <- app (+1, annotated) <- tool (+1); base2 = base again

@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
 """mkoci.py OUTDIR SPEC.json - write a small OCI image layout for tests.
 
-SPEC: {"tag": "t", "layers": [[entry, ...], ...]} where an entry is
+Manifest annotations are optional; the tag is added to OUTDIR's
+index.json when it exists, so one layout can hold several images sharing
+layers.  Prints the manifest digest.
+
+SPEC: {"tag": "t", "annotations": {...}, "layers": [[entry, ...], ...]}
+where an entry is
   {"path": "etc/x", "data": "text"}            regular file
   {"path": "etc/x", "link": "../usr/lib/x"}    symlink
   {"path": "etc/.wh.x"}                         whiteout (empty file)
@@ -48,16 +53,25 @@ def main():
         diff_ids.append(d)
     cfg = json.dumps({"architecture": "amd64", "os": "linux",
                       "rootfs": {"type": "layers", "diff_ids": diff_ids}}).encode()
-    man = json.dumps({"schemaVersion": 2,
-                      "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                      "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                                 "digest": blob(out, cfg), "size": len(cfg)},
-                      "layers": layers}).encode()
-    idx = {"schemaVersion": 2, "manifests": [{
+    m = {"schemaVersion": 2,
+         "mediaType": "application/vnd.oci.image.manifest.v1+json",
+         "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                    "digest": blob(out, cfg), "size": len(cfg)},
+         "layers": layers}
+    if spec.get("annotations"):
+        m["annotations"] = spec["annotations"]
+    man = json.dumps(m).encode()
+    tag = spec.get("tag", "t")
+    ipath = os.path.join(out, "index.json")
+    idx = json.load(open(ipath)) if os.path.exists(ipath) else {"schemaVersion": 2, "manifests": []}
+    idx["manifests"] = [d for d in idx["manifests"]
+                        if d.get("annotations", {}).get("org.opencontainers.image.ref.name") != tag]
+    idx["manifests"].append({
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
         "digest": blob(out, man), "size": len(man),
-        "annotations": {"org.opencontainers.image.ref.name": spec.get("tag", "t")}}]}
-    json.dump(idx, open(os.path.join(out, "index.json"), "w"))
+        "annotations": {"org.opencontainers.image.ref.name": tag}})
+    json.dump(idx, open(ipath, "w"))
+    print(blob(out, man))
     json.dump({"imageLayoutVersion": "1.0.0"}, open(os.path.join(out, "oci-layout"), "w"))
 
 main()
