@@ -44,7 +44,8 @@ static void test_ecosystems(void **state)
 	assert_string_equal(eco("almalinux", "9.3", NULL, NULL, DD_PKG_RPM), "AlmaLinux:9");
 	assert_string_equal(eco("rocky", "8.9", NULL, NULL, DD_PKG_RPM), "Rocky Linux:8");
 	assert_string_equal(eco("wolfi", "20230201", NULL, NULL, DD_PKG_APK), "Wolfi");
-	assert_null(eco("rhel", "9.2", NULL, NULL, DD_PKG_RPM));
+	assert_string_equal(eco("rhel", "9.2", NULL, NULL, DD_PKG_RPM), "Red Hat:9");
+	assert_null(eco("centos", "7", NULL, NULL, DD_PKG_RPM));
 	assert_null(eco(NULL, NULL, NULL, NULL, DD_PKG_DEB));
 	dd_os dl = { NULL, "12", NULL, NULL, NULL, NULL, 1 };
 	char b[32];
