@@ -312,7 +312,7 @@ int dd_registry_new(dd_registry **out, const dd_ref *ref, const dd_registry_opts
 		/* Loopback: plain HTTP first (most local registries, and it saves
 		 * a TLS round trip that a plain server answers slowly); a server
 		 * that speaks TLS refuses it (HTTP 400) and is then reached over
-		 * verified TLS below.  No credentials go out with the ping. */
+		 * verified TLS below.  The first request carries no credentials. */
 		ho.allow_http = 1;
 		if ((rc = dd_http_new(&r->http, &ho, err)))
 			goto fail;
