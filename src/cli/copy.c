@@ -68,6 +68,7 @@ int dd_cmd_copy(int argc, char **argv, dd_error *err)
 	    (rc = dd_registry_cli_apply(&o.dst, &o.dst_opts, err)))
 		goto done;
 	co.dst_registry = &o.dst_opts;
+	io.any_platform = o.all;
 	if ((rc = dd_image_open(&img, argv[1], &io, err)))
 		goto done;
 	if ((rc = (o.all ? dd_image_copy_all : dd_image_copy)(img, argv[2], &co, &st, err)))

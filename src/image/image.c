@@ -158,6 +158,7 @@ int dd_image_open(dd_image **out, const char *ref, const dd_image_opts *opts, dd
 	if (opts) {
 		img->limits = opts->limits;
 		img->cache = opts->cache;
+		img->any_platform = opts->any_platform && !opts->platform;
 	}
 	else
 		dd_limits_default(&img->limits);

@@ -97,6 +97,9 @@ typedef struct dd_image_opts {
 	 * it knows instead of reading them, and records the others; NULL: none.
 	 * Borrowed: it must outlive the image. */
 	struct dd_layercache *cache;
+	/* When no image of an index matches the platform, take the first real
+	 * one instead of failing (copy --all, which copies them all anyway). */
+	int any_platform;
 	dd_limits limits;
 } dd_image_opts;
 

@@ -101,6 +101,7 @@ struct dd_image {
 	dd_limits limits;
 	dd_platform want;         /* platform asked for (or the host's) */
 	int want_explicit;
+	int any_platform;         /* no image for `want`: take any real one */
 
 	dd_digest index_digest, manifest_digest, config_digest;
 	/* the index the reference named (first one met), for copy --all */

@@ -198,6 +198,13 @@ int dd_image_select_platform(dd_image *img, const dd_desc *d, size_t n, const ch
 		*out = 0;
 		return 0;
 	}
+	if (img->any_platform) { /* copy --all: any real platform will do */
+		for (size_t i = 0; i < n; i++)
+			if (d[i].has_platform && strcmp(d[i].platform.os, "unknown")) {
+				*out = i;
+				return 0;
+			}
+	}
 	dd_platform_format(&img->want, want, sizeof(want));
 	list_descs(d, n, 1, have, sizeof(have));
 	return dd_error_set(err, DD_EINPUT, "%s has no image for platform %s (it has: %s); choose one with "

@@ -113,6 +113,10 @@ if start plain; then
 			[ "$(jq -r '.manifests[0].digest' "$TMP/ma-back/index.json")" = "$INDEX" ] &&
 			"$DRYDOCK" inspect --platform linux/arm64 "oci:$TMP/ma-back:m" >/dev/null 2>&1 &&
 			ok "copy --all back from the registry into an OCI layout" || fail "copy --all registry -> oci:" "$(cat "$TMP/err")"
+		noamd=$(python3 "$DD_ROOT/tests/registry/index-without-amd64" "$TMP/ma")
+		"$DRYDOCK" copy -q --all "oci:$TMP/ma:noamd" "$reg/multi/noamd:1" 2>"$TMP/err" &&
+			[ "$("$DRYDOCK" resolve "$reg/multi/noamd:1")" = "$noamd" ] &&
+			ok "copy --all of an index without the host's platform" || fail "copy --all without the host platform" "$(cat "$TMP/err")"
 		expect_exit 2 "copy --all refuses a docker-archive destination" "$DRYDOCK" copy --all "oci:$TMP/ma:multi" "docker-archive:$TMP/x.tar"
 	else
 		fail "multiarch fixture"
