@@ -212,7 +212,8 @@ int dd_walker_replay(dd_walker *w, int index, const void *data, size_t len, cons
 			dd_lrec r = { 0 };
 			if (get(&c, &type, 1) || get(&c, &wh, 1) || get_u32(&c, &r.mode) || get_u64(&c, &r.size) ||
 			    get_str(&c, path, DD_PATH_MAX + 1, &nopath) || get_str(&c, link, DD_PATH_MAX + 1, &nolink) ||
-			    nopath || type > DD_FT_FIFO || wh > DD_WH_META)
+			    nopath || type > DD_FT_FIFO || wh > DD_WH_META ||
+			    (nolink && (type == DD_FT_SYMLINK || type == DD_FT_HARDLINK)))
 				goto bad;
 			r.type = type;
 			r.wh = wh;

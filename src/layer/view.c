@@ -176,7 +176,7 @@ const dd_fsentry *dd_walker_resolve(const dd_walker *w, const char *path)
 		char *slash = strchr(cur + i, '/');
 		size_t e = slash ? (size_t)(slash - cur) : strlen(cur);
 		const dd_fsentry *ent = lookup_n(w, cur, e);
-		if (ent && ent->type == DD_FT_SYMLINK) {
+		if (ent && ent->type == DD_FT_SYMLINK && ent->link) {
 			size_t dir = e;
 			if (++hops > 40)
 				return NULL;

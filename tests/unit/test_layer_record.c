@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef DD_TEST_DATA
+#define DD_TEST_DATA "tests/data"
+#endif
 #include "layer_helpers.h"
 #include "layer/walker.h"
 
@@ -181,6 +184,32 @@ static void test_damaged_records_are_refused(void **state)
 	dd_buf_release(&log);
 }
 
+/* Fuzz finding: a symlink entry without a target made dd_walker_resolve
+ * read a NULL link.  Such a record is refused. */
+static void test_symlink_without_target(void **state)
+{
+	(void)state;
+	dd_buf rec = DD_BUF_INIT;
+	dd_error e;
+	dd_walker *w;
+	dd_buf log = DD_BUF_INIT;
+	FILE *f = fopen(DD_TEST_DATA "/layer/record-seeds/symlink-without-target", "rb");
+	char chunk[4096];
+	size_t n;
+
+	assert_non_null(f);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		dd_buf_append(&rec, chunk, n);
+	fclose(f);
+	w = walker(&log);
+	assert_int_equal(dd_walker_replay(w, 0, rec.data, rec.len, NULL, NULL, &e), DD_EINPUT);
+	assert_int_equal(dd_walker_finish(w, &e), 0);
+	assert_null(dd_walker_resolve(w, "etc/link"));
+	dd_walker_free(w);
+	dd_buf_release(&rec);
+	dd_buf_release(&log);
+}
+
 static void test_no_record_without_recording(void **state)
 {
 	(void)state;
@@ -202,6 +231,7 @@ int main(void)
 		cmocka_unit_test(test_wants_change_the_key),
 		cmocka_unit_test(test_damaged_records_are_refused),
 		cmocka_unit_test(test_no_record_without_recording),
+		cmocka_unit_test(test_symlink_without_target),
 	};
 	return cmocka_run_group_tests_name("layer_record", tests, NULL, NULL);
 }
