@@ -231,7 +231,7 @@ static int oci_open(copy *c, dd_error *err)
 	struct stat st;
 	int rc;
 
-	if ((rc = dd_mkdir_p(c->dref.path, err)))
+	if ((rc = dd_mkdir_p(c->dref.path, 0755, err)))
 		return rc;
 	c->dirfd = open(c->dref.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (c->dirfd < 0)

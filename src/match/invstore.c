@@ -13,6 +13,7 @@
 
 #include "match/invstore.h"
 #include "util/digest.h"
+#include "util/fs.h"
 #include "util/banned.h"
 
 #define INV_SCHEMA "drydock-inventory/1"
@@ -20,16 +21,8 @@
 
 int dd_invstore_default_dir(dd_buf *out, dd_error *err)
 {
-	const char *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
-	int rc;
-	if (x && *x)
-		rc = dd_buf_printf(out, "%s/drydock/inventories", x);
-	else if (h && *h)
-		rc = dd_buf_printf(out, "%s/.cache/drydock/inventories", h);
-	else
-		return dd_error_set(err, DD_EENV,
-				    "no inventory store: neither XDG_CACHE_HOME nor HOME is set");
-	return rc ? dd_buf_error(out, err, "inventory store path") : 0;
+	int rc = dd_cache_path(out, "inventories", err);
+	return rc ? dd_error_prefix(err, "no inventory store") : 0;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -201,26 +194,6 @@ oom:
 	return NULL;
 }
 
-static int mkdir_p(const char *dir, dd_error *err)
-{
-	char tmp[4096];
-	size_t n = strlen(dir);
-	if (n == 0 || n >= sizeof(tmp))
-		return dd_error_set(err, DD_EENV, "inventory store path too long");
-	memcpy(tmp, dir, n + 1);
-	for (char *p = tmp + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-				return dd_error_set(err, DD_EENV, "cannot create %s: %s", tmp,
-						    strerror(errno));
-			*p = '/';
-		}
-	if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-		return dd_error_set(err, DD_EENV, "cannot create %s: %s", tmp, strerror(errno));
-	return 0;
-}
-
 static int write_atomic(const char *path, const json_t *root, dd_error *err)
 {
 	char tmp[4200];
@@ -260,7 +233,7 @@ int dd_invstore_save(const char *dir, const dd_inventory *inv, long base_layers,
 	rc = store_key(inv, hex, sizeof(hex), err);
 	if (rc)
 		return rc > 0 ? 0 : rc;
-	if ((rc = mkdir_p(dir, err)))
+	if ((rc = dd_mkdir_p(dir, 0700, err)))
 		return rc;
 	if (snprintf(path, sizeof(path), "%s/%s.json", dir, hex) >= (int)sizeof(path))
 		return dd_error_set(err, DD_EENV, "inventory store path too long");

@@ -22,7 +22,7 @@ int dd_cache_path(dd_buf *out, const char *name, dd_error *err)
 	return dd_buf_error(out, err, "cache path");
 }
 
-int dd_mkdir_p(const char *path, dd_error *err)
+int dd_mkdir_p(const char *path, unsigned mode, dd_error *err)
 {
 	char *dir = dd_strdup(path);
 	int rc = 0;
@@ -33,7 +33,7 @@ int dd_mkdir_p(const char *path, dd_error *err)
 		if (*p == '/' || *p == '\0') {
 			char c = *p;
 			*p = '\0';
-			if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+			if (mkdir(dir, (mode_t)mode) != 0 && errno != EEXIST) {
 				rc = dd_error_set(err, DD_EENV, "cannot create %s: %s", dir, strerror(errno));
 				break;
 			}
@@ -56,7 +56,7 @@ int dd_mkdir_parent(const char *path, dd_error *err)
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = '\0';
-		rc = dd_mkdir_p(dir, err);
+		rc = dd_mkdir_p(dir, 0755, err);
 	}
 	free(dir);
 	return rc;

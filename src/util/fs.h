@@ -12,10 +12,11 @@
  * out (appended).  DD_EENV when neither variable is usable. */
 int dd_cache_path(dd_buf *out, const char *name, dd_error *err);
 
-/* Create a directory and its missing parents (mode 0755). */
-int dd_mkdir_p(const char *path, dd_error *err);
+/* Create a directory and its missing parents with mode (0755, or 0700
+ * for private data). */
+int dd_mkdir_p(const char *path, unsigned mode, dd_error *err);
 
-/* Create the parent directories of a file path. */
+/* Create the parent directories of a file path (mode 0755). */
 int dd_mkdir_parent(const char *path, dd_error *err);
 
 #endif

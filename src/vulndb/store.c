@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "vulndb/schema.h"
+#include "util/fs.h"
 #include "util/banned.h"
 
 enum {
@@ -123,47 +124,8 @@ static int step_done(dd_vulndb *db, sqlite3_stmt *s, dd_error *err, const char *
 
 int dd_vulndb_default_path(dd_buf *out, dd_error *err)
 {
-	const char *xdg = getenv("XDG_CACHE_HOME");
-	const char *home = getenv("HOME");
-	if (xdg && xdg[0] == '/')
-		dd_buf_printf(out, "%s/drydock/db.sqlite", xdg);
-	else if (home && home[0])
-		dd_buf_printf(out, "%s/.cache/drydock/db.sqlite", home);
-	else
-		return dd_error_set(err, DD_EENV,
-				    "no default vulnerability DB path: set XDG_CACHE_HOME or HOME, "
-				    "or pass --db PATH");
-	return dd_buf_error(out, err, "DB path");
-}
-
-/* mkdir -p of path's parent directory. */
-static int make_parent(const char *path, dd_error *err)
-{
-	char *dir = dd_strdup(path);
-	int rc = 0;
-	if (!dir)
-		return dd_error_oom(err);
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		goto done;
-	*slash = '\0';
-	for (char *p = dir + 1; ; p++) {
-		if (*p == '/' || *p == '\0') {
-			char c = *p;
-			*p = '\0';
-			if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-				rc = dd_error_set(err, DD_EENV, "cannot create directory %s: %s", dir,
-						  strerror(errno));
-				goto done;
-			}
-			*p = c;
-			if (!c)
-				break;
-		}
-	}
-done:
-	free(dir);
-	return rc;
+	int rc = dd_cache_path(out, "db.sqlite", err);
+	return rc ? dd_error_prefix(err, "no default vulnerability DB path (or pass --db PATH)") : 0;
 }
 
 static int user_version(dd_vulndb *db, int *out, dd_error *err)
@@ -246,7 +208,7 @@ int dd_vulndb_open(dd_vulndb **out, const char *path, int flags, dd_error *err)
 	int rdonly = flags & DD_VULNDB_RDONLY;
 
 	*out = NULL;
-	if (!rdonly && (rc = make_parent(path, err)))
+	if (!rdonly && (rc = dd_mkdir_parent(path, err)))
 		return rc;
 	db = dd_calloc(1, sizeof(*db));
 	if (!db || !(db->path = dd_strdup(path))) {
