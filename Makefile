@@ -12,7 +12,7 @@
 VERSION := 0.1.0
 BUILD ?= build
 CC ?= cc
-PKGS := libarchive libisal libzstd zlib jansson libcrypto sqlite3 yaml-0.1 libcurl
+PKGS := libarchive libisal libzstd zlib jansson libcrypto sqlite3 yaml-0.1 libcurl libgit2 libmicrohttpd
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
