@@ -348,12 +348,13 @@ fail:
 	return rc;
 }
 
-int dd_state_round_unfinished(dd_state *s, int64_t *round, dd_error *err)
+int dd_state_round_unfinished(dd_state *s, int64_t after, int64_t *round, dd_error *err)
 {
 	sqlite3_stmt *st;
 	*round = 0;
 	int rc = query(s, err, &st,
-		       "SELECT id FROM rounds WHERE finished_at IS NULL ORDER BY id LIMIT 1", "");
+		       "SELECT id FROM rounds WHERE finished_at IS NULL AND id>? ORDER BY id LIMIT 1",
+		       "I", after);
 	if (rc || !st)
 		return rc;
 	*round = sqlite3_column_int64(st, 0);

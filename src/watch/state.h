@@ -64,8 +64,9 @@ int dd_state_changes_pending(dd_state *s, int64_t before, int64_t **ids, char **
 int dd_state_round_open(dd_state *s, const int64_t *changes, size_t n_changes,
 			char *const *order, size_t n_order, int64_t now, int64_t *round,
 			dd_error *err);
-/* The oldest round not finished (after a crash), or 0. */
-int dd_state_round_unfinished(dd_state *s, int64_t *round, dd_error *err);
+/* The oldest round with an id above `after` not finished (a crash, a
+ * deployment that failed), or 0. */
+int dd_state_round_unfinished(dd_state *s, int64_t after, int64_t *round, dd_error *err);
 int dd_state_round_finish(dd_state *s, int64_t round, int64_t now, dd_error *err);
 /* "base:12 sha256:aaaa.. -> sha256:bbbb.." lines of the round's changes. */
 int dd_state_round_describe(dd_state *s, int64_t round, dd_buf *out, dd_error *err);
