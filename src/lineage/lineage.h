@@ -133,4 +133,41 @@ int dd_lineage_link_of(dd_lineage_link *out, const dd_lineage_image *images, siz
 		       size_t self, int from_given, const char *from_base,
 		       const long *layer_bases);
 
+/* ---- the lineage graph (graph.c): the order the watcher rebuilds in ----
+ *
+ * Images are nodes 0..n-1; base[i] is the index of image i's base, or -1
+ * when its base is not one of them (an external or untracked image).  Each
+ * image has one base, so the graph is a forest unless base links form a
+ * cycle.  All O(n); the caller owns every array.
+ */
+
+/*
+ * Every image once, bases before the images built on them (a base's own
+ * base first); order has n entries.  Among unrelated images the order
+ * follows the indices.  A base index outside -1..n-1 is DD_EINPUT.  A cycle
+ * of base links is DD_EINPUT naming one image of the cycle by index, and
+ * that index is also left in order[0] (for a message with its name).
+ */
+int dd_lineage_toposort(const long *base, size_t n, size_t *order, dd_error *err);
+
+/*
+ * The images to rebuild when the images flagged in changed[] (n flags, 0 or
+ * 1) changed: every image transitively built on a changed one, each once,
+ * in topological order (a rebuilt base before what is built on it).  A
+ * changed image is itself listed only when it rests on another changed or
+ * rebuilt image.  order has room for n entries; *n_order says how many were
+ * written.  Errors as for dd_lineage_toposort().
+ */
+int dd_lineage_dependants(const long *base, size_t n, const unsigned char *changed, size_t *order,
+			  size_t *n_order, dd_error *err);
+
+/*
+ * base[] from names: base[i] = the index of the image named base_names[i]
+ * (NULL: none), or -1 when no image has that name.  Names are compared
+ * exactly; two images with one name (or a NULL name) are DD_EINPUT.
+ * O(n) expected.
+ */
+int dd_lineage_bases_by_name(long *base, const char *const *names, const char *const *base_names,
+			     size_t n, dd_error *err);
+
 #endif

@@ -35,6 +35,7 @@ void dd_http_response_release(dd_http_response *r)
 	memset(r, 0, sizeof(*r));
 	r->content_length = -1;
 	r->retry_after = -1;
+	r->ratelimit_reset = -1;
 }
 
 int dd_http_new(dd_http **out, const dd_http_opts *o, dd_error *err)
@@ -161,7 +162,59 @@ static void set_field(char **dst, const char *v, size_t n)
 struct hdr_ctx {
 	dd_http_response *resp;
 	int done; /* blank line seen */
+	long window; /* a rate-limit ";w=" window seen, 0 none */
 };
+
+/* A header's decimal value (leading digits of the trimmed text), -1 when
+ * it does not start with one. */
+static long num_value(const char *t)
+{
+	char *end;
+	long v;
+
+	if (!t || !isdigit((unsigned char)t[0]))
+		return -1;
+	errno = 0;
+	v = strtol(t, &end, 10);
+	return errno ? -1 : v;
+}
+
+/* X-RateLimit-Reset is seconds on some registries, a Unix time on others
+ * (GitHub style); a value past 2001 is taken as a time. */
+static long reset_value(long v)
+{
+	if (v > 1000000000L) {
+		long now = (long)time(NULL);
+		v = v > now ? v - now : 0;
+	}
+	return v;
+}
+
+/* The ";w=SECONDS" window parameter of a RateLimit-* value, or 0. */
+static long window_of(const char *t)
+{
+	const char *w = t ? strstr(t, ";w=") : NULL;
+	long v = w ? num_value(w + 3) : -1;
+	return v > 0 ? v : 0;
+}
+
+/* The structured "RateLimit: limit=100, remaining=0, reset=30" form (and
+ * the later drafts' "RateLimit: \"policy\";r=0;t=30"). */
+static void ratelimit_fields(dd_http_response *r, const char *t)
+{
+	for (const char *p = t; p && *p;) {
+		while (*p == ' ' || *p == ',' || *p == ';')
+			p++;
+		if ((!strncasecmp(p, "remaining=", 10) && num_value(p + 10) == 0) ||
+		    (!strncasecmp(p, "r=", 2) && num_value(p + 2) == 0))
+			r->ratelimit_exhausted = 1;
+		else if (!strncasecmp(p, "reset=", 6) && num_value(p + 6) >= 0)
+			r->ratelimit_reset = num_value(p + 6);
+		else if (!strncasecmp(p, "t=", 2) && num_value(p + 2) >= 0)
+			r->ratelimit_reset = num_value(p + 2);
+		p = strpbrk(p, ",;");
+	}
+}
 
 static size_t header_cb(char *buf, size_t size, size_t nitems, void *ud)
 {
@@ -174,10 +227,13 @@ static size_t header_cb(char *buf, size_t size, size_t nitems, void *ud)
 		/* A new response (after 100-continue, or a redirect hop). */
 		dd_http_response_release(r);
 		hc->done = 0;
+		hc->window = 0;
 		return n;
 	}
 	if (n <= 2 && (buf[0] == '\r' || buf[0] == '\n')) {
 		hc->done = 1;
+		if (r->ratelimit_exhausted && r->ratelimit_reset < 0 && hc->window)
+			r->ratelimit_reset = hc->window;
 		return n;
 	}
 	colon = memchr(buf, ':', n);
@@ -206,8 +262,34 @@ static size_t header_cb(char *buf, size_t size, size_t nitems, void *ud)
 		free(t);
 	} else if (IS("Retry-After")) {
 		char *t = trim_dup(v, vl);
-		if (t && isdigit((unsigned char)t[0]))
-			r->retry_after = strtol(t, NULL, 10);
+		if (t && isdigit((unsigned char)t[0])) {
+			r->retry_after = num_value(t);
+		} else if (t && t[0]) { /* an HTTP-date */
+			time_t when = curl_getdate(t, NULL), now = time(NULL);
+			if (when != (time_t)-1)
+				r->retry_after = when > now ? (long)(when - now) : 0;
+		}
+		free(t);
+	} else if (IS("RateLimit-Remaining") || IS("X-RateLimit-Remaining")) {
+		char *t = trim_dup(v, vl);
+		if (num_value(t) == 0)
+			r->ratelimit_exhausted = 1;
+		if (window_of(t))
+			hc->window = window_of(t);
+		free(t);
+	} else if (IS("RateLimit-Reset")) {
+		char *t = trim_dup(v, vl);
+		if (num_value(t) >= 0)
+			r->ratelimit_reset = num_value(t);
+		free(t);
+	} else if (IS("X-RateLimit-Reset")) {
+		char *t = trim_dup(v, vl);
+		if (num_value(t) >= 0)
+			r->ratelimit_reset = reset_value(num_value(t));
+		free(t);
+	} else if (IS("RateLimit")) {
+		char *t = trim_dup(v, vl);
+		ratelimit_fields(r, t);
 		free(t);
 	}
 #undef IS

@@ -31,7 +31,8 @@ typedef struct dd_http_opts {
 	const char *ca_file;   /* extra CA bundle (PEM) */
 	const char *ca_dir;    /* directory of CA certificates */
 	long connect_timeout;  /* seconds, 0 = 30 */
-	int max_retries;       /* for 5xx, 429 and transport errors; default 3 */
+	int max_retries;       /* for 5xx, 429 and transport errors; 0 = default 3,
+				  negative = none (a poller that backs off itself) */
 } dd_http_opts;
 
 typedef struct dd_http dd_http;
@@ -46,7 +47,14 @@ typedef struct dd_http_response {
 	char *etag;               /* ETag, as sent (quotes and W/ kept) */
 	char *last_modified;      /* Last-Modified, as sent */
 	long long content_length; /* -1 when absent */
-	long retry_after;         /* seconds, -1 when absent */
+	long retry_after;         /* seconds, -1 when absent (delay-seconds or an
+				     HTTP-date, made relative to now) */
+	int ratelimit_exhausted;  /* RateLimit-Remaining, X-RateLimit-Remaining or
+				     RateLimit: remaining= said 0 */
+	long ratelimit_reset;     /* seconds until the limit resets (RateLimit-Reset,
+				     X-RateLimit-Reset as seconds or epoch time,
+				     RateLimit: reset=, else a ";w=" window when
+				     exhausted), -1 when unknown */
 	int curl_code;            /* libcurl's code of a transport failure, else 0 */
 } dd_http_response;
 

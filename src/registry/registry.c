@@ -31,6 +31,9 @@ struct dd_registry {
 	char *challenge;     /* the last WWW-Authenticate seen */
 	dd_cred cred;
 	int cred_loaded;
+	long last_status;    /* of the last API response, 0 none */
+	long retry_after;    /* what it asked us to wait, -1 nothing */
+	unsigned long requests;
 };
 
 void dd_registry_opts_init(dd_registry_opts *o)
@@ -42,6 +45,33 @@ void dd_registry_opts_init(dd_registry_opts *o)
 const dd_ref *dd_registry_ref(const dd_registry *r)
 {
 	return &r->ref;
+}
+
+long dd_registry_last_status(const dd_registry *r)
+{
+	return r->last_status;
+}
+
+long dd_registry_retry_after(const dd_registry *r)
+{
+	return r->retry_after;
+}
+
+unsigned long dd_registry_requests(const dd_registry *r)
+{
+	return r->requests;
+}
+
+/* Remember what a response asked of the client (dd_registry_retry_after). */
+static void note_response(dd_registry *r, const dd_http_response *resp)
+{
+	r->requests++;
+	r->last_status = resp->status;
+	r->retry_after = -1;
+	if ((resp->status == 429 || resp->status == 503) && resp->retry_after >= 0)
+		r->retry_after = resp->retry_after;
+	else if (resp->ratelimit_exhausted)
+		r->retry_after = resp->ratelimit_reset >= 0 ? resp->ratelimit_reset : 0;
 }
 
 static void set_auth(dd_registry *r, char *value, time_t expiry)
@@ -253,7 +283,9 @@ static int request(dd_registry *r, const char *method, const char *path, const c
 		if ((rc = refresh_if_needed(r, err)))
 			return rc;
 		dd_http_req req = { method, url, r->auth, hdrs, NULL, 0, max };
-		if ((rc = dd_http_request(r->http, &req, resp, body, err)))
+		rc = dd_http_request(r->http, &req, resp, body, err);
+		note_response(r, resp);
+		if (rc)
 			return dd_error_prefix(err, "%s", r->ref.domain);
 		if (resp->status != 401 || attempt > 0)
 			break;
@@ -307,6 +339,7 @@ int dd_registry_new(dd_registry **out, const dd_ref *ref, const dd_registry_opts
 	ho.insecure = !r->o.tls_verify;
 	ho.ca_file = r->o.ca_file;
 	ho.ca_dir = r->o.cert_dir;
+	ho.max_retries = r->o.max_retries;
 	may_http = !r->o.tls_verify || dd_ref_is_loopback(ref);
 	if (r->o.tls_verify && dd_ref_is_loopback(ref)) {
 		/* Loopback: plain HTTP first (most local registries, and it saves

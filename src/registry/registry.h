@@ -36,6 +36,8 @@ typedef struct dd_registry_opts {
 	const char *ca_file;    /* --ca-file */
 	const char *cert_dir;   /* --cert-dir (directory of CA certificates) */
 	int push;               /* ask for push scope too */
+	int max_retries;        /* HTTP retries of 5xx/429/resets: 0 = default (3),
+				   negative = none (the caller backs off itself) */
 } dd_registry_opts;
 
 void dd_registry_opts_init(dd_registry_opts *o);
@@ -105,5 +107,16 @@ int dd_registry_put_manifest(dd_registry *r, const char *reference, const char *
 			     const void *p, size_t n, dd_error *err);
 
 const dd_ref *dd_registry_ref(const dd_registry *r);
+
+/* What the last API response said (for pollers that pace themselves):
+ * its HTTP status (0 when none came); how many seconds it asked the client
+ * to wait: the Retry-After of a 429 or 503 (delay-seconds or HTTP-date), or,
+ * when a RateLimit-Remaining / X-RateLimit-Remaining header said 0, the
+ * limit's reset (0 when the registry did not say when), else -1; and the
+ * number of API requests made so far (the /v2/ ping and authentication
+ * retries included, token requests not). */
+long dd_registry_last_status(const dd_registry *r);
+long dd_registry_retry_after(const dd_registry *r);
+unsigned long dd_registry_requests(const dd_registry *r);
 
 #endif
