@@ -131,6 +131,8 @@ typedef struct dd_fleet {
 	size_t n_kubectls;
 	dd_fleet_policy policy;
 	dd_fleet_watch watch;
+	size_t *by_name;     /* private: images[] indices sorted by name (for
+				dd_fleet_image_named); may be NULL */
 } dd_fleet;
 
 /*
