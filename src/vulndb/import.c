@@ -154,7 +154,7 @@ static int process_blob(dd_vimport *im, const char *name, const char *data, size
 		return dd_vimport_ubuntu_uct(im, name, data + off, len - off, err);
 	}
 	if (data[off] == '{' || data[off] == '[') {
-		root = json_loadb(data + off, len - off, JSON_ALLOW_NUL, &je);
+		root = dd_vimport_json_load(data + off, len - off, &je);
 		if (!root) {
 			snprintf(why, sizeof(why), "not valid JSON (line %d: %s)", je.line, je.text);
 			return bad_file(im, name, explicit_file, err, why);

@@ -842,6 +842,53 @@ static void test_sources_are_independent(void **state)
 	unlink(dbpath);
 }
 
+/* The schema's CHECK lists are enforced by the store (the import connection
+ * runs with ignore_check_constraints for speed): a value outside them is
+ * DD_EINPUT and nothing is written. */
+static void test_store_checks_schema_values(void **state)
+{
+	(void)state;
+	dd_vulndb *db = open_db();
+	dd_error e = DD_ERROR_INIT;
+	dd_vuln_advisory_in a;
+	dd_vuln_affected_in in;
+	dd_vuln_severity sv;
+	int64_t adv = 0, aff = 0, rg = 0;
+	memset(&a, 0, sizeof(a));
+	memset(&in, 0, sizeof(in));
+	memset(&sv, 0, sizeof(sv));
+	assert_int_equal(dd_vulndb_source_begin(db, "checks", NULL, NULL, &e), 0);
+	a.id = "X-1";
+	assert_int_equal(dd_vulndb_add_advisory(db, &a, DD_VULNDB_ADV_UNIQUE, &adv, &e), 0);
+	assert_int_equal(dd_vulndb_add_alias(db, adv, "CVE-1", "sibling", &e), DD_EINPUT);
+	assert_non_null(strstr(e.msg, "sibling"));
+	in.ecosystem = "npm";
+	in.package = "p";
+	in.status = "maybe";
+	assert_int_equal(dd_vulndb_add_affected(db, adv, &in, &aff, &e), DD_EINPUT);
+	in.status = DD_VULN_WILL_NOT_FIX;
+	assert_int_equal(dd_vulndb_add_affected(db, adv, &in, &aff, &e), 0);
+	assert_int_equal(dd_vulndb_add_range(db, aff, "RPM", NULL, &rg, &e), DD_EINPUT);
+	assert_int_equal(dd_vulndb_add_range(db, aff, NULL, NULL, &rg, &e), DD_EINPUT);
+	assert_int_equal(dd_vulndb_add_range(db, aff, "SEMVER", NULL, &rg, &e), 0);
+	assert_int_equal(dd_vulndb_add_event(db, rg, "patched", "1.0", &e), DD_EINPUT);
+	assert_int_equal(dd_vulndb_add_event(db, rg, "fixed", "1.0", &e), 0);
+	sv.type = "CVSS_V5";
+	assert_int_equal(dd_vulndb_add_severity(db, adv, 0, &sv, &e), DD_EINPUT);
+	sv.type = "distro";
+	sv.rating = "high";
+	assert_int_equal(dd_vulndb_add_severity(db, adv, 0, &sv, &e), 0);
+	assert_int_equal(dd_vulndb_source_commit(db, NULL, &e), 0);
+	assert_int_equal(count(db, "SELECT count(*) FROM aliases"), 0);
+	assert_int_equal(count(db, "SELECT count(*) FROM affected"), 1);
+	assert_int_equal(count(db, "SELECT count(*) FROM affected WHERE status='will-not-fix'"), 1);
+	assert_int_equal(count(db, "SELECT count(*) FROM ranges"), 1);
+	assert_int_equal(count(db, "SELECT count(*) FROM range_events WHERE kind='fixed'"), 1);
+	assert_int_equal(count(db, "SELECT count(*) FROM severities"), 1);
+	dd_vulndb_close(db);
+	unlink(dbpath);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -864,6 +911,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_records),
 		cmocka_unit_test(test_failed_import_keeps_previous_data),
 		cmocka_unit_test(test_sources_are_independent),
+		cmocka_unit_test(test_store_checks_schema_values),
 	};
 	return cmocka_run_group_tests_name("vulndb", tests, setup, teardown);
 }
