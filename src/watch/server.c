@@ -10,7 +10,7 @@
 #include <openssl/evp.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +46,7 @@ struct dd_server {
 	dd_push_event *q;
 	size_t qn, qcap;
 	int wake[2]; /* self-pipe: a byte per enqueue or interrupt */
-	volatile sig_atomic_t interrupted;
+	atomic_int interrupted; /* lock-free: safe in a signal handler */
 };
 
 enum route { R_NONE, R_WEBHOOK };
@@ -533,7 +533,7 @@ void dd_server_interrupt(dd_server *s)
 
 	if (!s || s->magic != SERVER_MAGIC)
 		return;
-	s->interrupted = 1;
+	atomic_store(&s->interrupted, 1);
 	if (write(s->wake[1], "i", 1) < 0) {
 		/* full: a wake-up is pending anyway */
 	}
@@ -577,10 +577,8 @@ int dd_server_wait(dd_server *s, int timeout_ms, dd_push_event **events, size_t 
 		pthread_mutex_unlock(&s->mu);
 		if (*n > 0)
 			return *n > (size_t)0x7fffffff ? 0x7fffffff : (int)*n;
-		if (s->interrupted) {
-			s->interrupted = 0;
+		if (atomic_exchange(&s->interrupted, 0))
 			return 0;
-		}
 		if (deadline < 0) {
 			wait_ms = -1;
 		} else {

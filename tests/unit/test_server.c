@@ -686,6 +686,28 @@ static int free_port(void)
 	return port;
 }
 
+static pid_t g_registry = -1;
+static char g_regdir[64];
+
+/* Teardown: the registry and its directory go even when an assertion failed. */
+static int stop_registry(void **state)
+{
+	char cmd[128];
+	(void)state;
+	if (g_registry > 0) {
+		kill(g_registry, SIGTERM);
+		waitpid(g_registry, NULL, 0);
+		g_registry = -1;
+	}
+	if (g_regdir[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_regdir);
+		if (system(cmd) != 0)
+			return -1;
+		g_regdir[0] = '\0';
+	}
+	return 0;
+}
+
 static void test_real_registry(void **state)
 {
 	char dir[] = "/tmp/dd-test-server-XXXXXX", path[512], cmd[2048], url[128];
@@ -700,6 +722,7 @@ static void test_real_registry(void **state)
 		return;
 	}
 	assert_non_null(mkdtemp(dir));
+	snprintf(g_regdir, sizeof(g_regdir), "%s", dir);
 	s = start("reg-secret", NULL);
 	rport = free_port();
 	snprintf(path, sizeof(path), "%s/config.yml", dir);
@@ -722,6 +745,7 @@ static void test_real_registry(void **state)
 	fclose(f);
 	reg = fork();
 	assert_true(reg >= 0);
+	g_registry = reg;
 	if (reg == 0) {
 		snprintf(path, sizeof(path), "%s/registry.log", dir);
 		if (!freopen(path, "w", stdout) || !freopen(path, "a", stderr))
@@ -762,10 +786,6 @@ static void test_real_registry(void **state)
 		}
 		dd_push_events_free(ev, n);
 	}
-	kill(reg, SIGTERM);
-	waitpid(reg, NULL, 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
 	assert_int_equal(found, 5);
 	assert_true(metric(s, "drydock_webhook_requests_total", "status=401") <= 0);
 	dd_server_stop(s);
@@ -783,7 +803,7 @@ int main(void)
 		cmocka_unit_test(test_concurrent_posters),
 		cmocka_unit_test(test_wait_timeout_and_interrupt),
 		cmocka_unit_test(test_restart_and_listen_errors),
-		cmocka_unit_test(test_real_registry),
+		cmocka_unit_test_teardown(test_real_registry, stop_registry),
 	};
 	int rc;
 
