@@ -780,8 +780,8 @@ static int check_image_name(pctx *p, size_t line, const char *s)
 		return fail_at(p, line, "image name '%.60s' must be 1 to %d bytes", s, MAX_NAME);
 	for (const char *c = s; *c; c++)
 		if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
-		      strchr("._-/:", *c)))
-			return fail_at(p, line, "image name '%s' holds '%c': allowed are letters, digits and . _ - / :",
+		      strchr("._-/:[]", *c)))
+			return fail_at(p, line, "image name '%s' holds '%c': allowed are letters, digits and . _ - / : [ ]",
 				       s, *c);
 	return 0;
 }

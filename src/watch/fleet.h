@@ -131,8 +131,10 @@ typedef struct dd_fleet {
 	size_t n_kubectls;
 	dd_fleet_policy policy;
 	dd_fleet_watch watch;
-	size_t *by_name;     /* private: images[] indices sorted by name (for
-				dd_fleet_image_named); may be NULL */
+	size_t *by_name;     /* private: images[] indices sorted by name, for
+				dd_fleet_image_named(); NULL means a linear
+				search.  Code that edits images[] after parsing
+				must free it and set it to NULL. */
 } dd_fleet;
 
 /*

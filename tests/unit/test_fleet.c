@@ -339,6 +339,13 @@ static void test_defaults(void **state)
 	assert_int_equal(f->policy.fail_on, DD_SEV_HIGH);
 	dd_fleet_free(f);
 
+	/* An IPv6 loopback registry: the default name is the canonical repository. */
+	f = parse_ok("images: [{image: \"[::1]:5000/team/app:7\"}]\n");
+	NEEDS(f->images[0].name, "[::1]:5000/team/app");
+	NEEDS(f->images[0].tag, "7");
+	assert_ptr_equal(dd_fleet_image_named(f, "[::1]:5000/team/app"), &f->images[0]);
+	dd_fleet_free(f);
+
 	/* dir NULL: relative paths from the current directory. */
 	char cwd[4096], want[8192];
 	dd_error e = DD_ERROR_INIT;
