@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <time.h>
@@ -556,6 +557,101 @@ static void test_concurrent_posters(void **state)
 	dd_server_stop(s);
 }
 
+/* ---- raw sockets: what curl would never send ---- */
+
+/* Send req (len bytes, then `extra` bytes of padding), read the answer's
+ * status line into status (empty when the server closed without one). */
+static void raw_request(int port, const char *req, size_t len, size_t extra, char *status, size_t sn)
+{
+	struct sockaddr_in a;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	char buf[4096], pad[65536];
+	ssize_t got, total = 0;
+	struct timeval tv = { 10, 0 };
+
+	status[0] = '\0';
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (send(fd, req, len, MSG_NOSIGNAL) < 0)
+		goto read;
+	memset(pad, ' ', sizeof(pad));
+	while (extra > 0) {
+		size_t k = extra < sizeof(pad) ? extra : sizeof(pad);
+		ssize_t w = send(fd, pad, k, MSG_NOSIGNAL);
+		if (w <= 0)
+			break; /* the server answered and closed: fine */
+		extra -= (size_t)w;
+	}
+read:
+	while (total < (ssize_t)sizeof(buf) - 1 && (got = recv(fd, buf + total, sizeof(buf) - 1 - (size_t)total, 0)) > 0)
+		total += got;
+	buf[total > 0 ? total : 0] = '\0';
+	close(fd);
+	{
+		size_t n = strcspn(buf, "\r\n");
+		if (n >= sn)
+			n = sn - 1;
+		memcpy(status, buf, n);
+		status[n] = '\0';
+	}
+}
+
+static void test_raw_hostile_requests(void **state)
+{
+	dd_server *s = start("k", NULL);
+	int port = dd_server_port(s);
+	char st[256], req[512];
+	int n;
+	(void)state;
+
+	/* a big body without "Expect: 100-continue": answered 413 from the headers */
+	n = snprintf(req, sizeof(req),
+		     "POST /webhook HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\nContent-Length: %zu\r\n\r\n",
+		     (size_t)3 * DD_WEBHOOK_MAX);
+	raw_request(port, req, (size_t)n, 3 * DD_WEBHOOK_MAX, st, sizeof(st));
+	assert_string_equal(st, "HTTP/1.1 413 Content Too Large");
+	/* wrong secret, body following: 401 */
+	n = snprintf(req, sizeof(req),
+		     "POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n");
+	raw_request(port, req, (size_t)n, 100000, st, sizeof(st));
+	assert_string_equal(st, "HTTP/1.1 401 Unauthorized");
+	/* an absurd Content-Length */
+	n = snprintf(req, sizeof(req),
+		     "POST /webhook HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\n"
+		     "Content-Length: 99999999999999999999999\r\n\r\n");
+	raw_request(port, req, (size_t)n, 0, st, sizeof(st));
+	assert_true(strncmp(st, "HTTP/1.1 4", 10) == 0);
+	/* HTTP/1.0 without a body */
+	n = snprintf(req, sizeof(req), "POST /webhook HTTP/1.0\r\nAuthorization: Bearer k\r\n\r\n");
+	raw_request(port, req, (size_t)n, 0, st, sizeof(st));
+	assert_non_null(strstr(st, " 400 Bad Request")); /* the empty payload */
+	/* garbage */
+	raw_request(port, "\x01\x02 \xff\r\n\r\n", 8, 0, st, sizeof(st));
+	assert_true(st[0] == '\0' || strstr(st, " 400 "));
+	/* a header flood */
+	{
+		size_t big = 200000;
+		char *flood = malloc(big + 64);
+		int k = snprintf(flood, 64, "GET /healthz HTTP/1.1\r\nX-A: ");
+		memset(flood + k, 'a', big);
+		memcpy(flood + k + big, "\r\n\r\n", 4);
+		raw_request(port, flood, (size_t)k + big + 4, 0, st, sizeof(st));
+		assert_true(st[0] == '\0' || strstr(st, " 431 ") || strstr(st, " 400 ") || strstr(st, " 413 "));
+		free(flood);
+	}
+	/* still serving */
+	raw_request(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 35, 0, st, sizeof(st));
+	assert_string_equal(st, "HTTP/1.1 200 OK");
+	assert_true(metric(s, "drydock_webhook_requests_total", "status=413") == 1);
+	assert_true(metric(s, "drydock_webhook_requests_total", "status=401") == 1);
+	dd_server_stop(s);
+}
+
 /* ---- waiting, interrupting, restarting ---- */
 
 static long long ms_now(void)
@@ -801,6 +897,7 @@ int main(void)
 		cmocka_unit_test(test_too_big),
 		cmocka_unit_test(test_metrics_endpoint),
 		cmocka_unit_test(test_concurrent_posters),
+		cmocka_unit_test(test_raw_hostile_requests),
 		cmocka_unit_test(test_wait_timeout_and_interrupt),
 		cmocka_unit_test(test_restart_and_listen_errors),
 		cmocka_unit_test_teardown(test_real_registry, stop_registry),
