@@ -150,6 +150,10 @@ int dd_build_ci_compose(dd_build_ci_request *out, const dd_fleet_build *b, const
 	}
 	if (out->body && out->auth != 1)
 		out->body_len = strlen(out->body);
+	if (!out->body && out->auth != 1 && out->url && out->content_type) {
+		dd_build_ci_request_release(out);
+		return dd_error_set(err, DD_EINPUT, "cannot encode the request (a value is not UTF-8)");
+	}
 	if (!out->url || !out->content_type || !out->body) {
 		dd_build_ci_request_release(out);
 		return dd_error_oom(err);
@@ -393,7 +397,7 @@ int dd_build_wait(const dd_build_request *rq, dd_build_result *res, double deadl
 				rc = (res->digest = strdup(d.s)) ? 0 : dd_error_oom(err);
 				break;
 			}
-			snprintf(last, sizeof(last), "still %s", prev);
+			snprintf(last, sizeof(last), "unchanged");
 		} else {
 			snprintf(last, sizeof(last), "%.380s", e.msg);
 			if (e.code == DD_EENV) { /* reconnect next time */

@@ -165,10 +165,11 @@ done:
 	return rc;
 }
 
-int dd_build_spawn(const dd_build_proc *p, int *status, dd_error *err)
+/* Run; the last line of the log before our exit note into last. */
+static int spawn(const dd_build_proc *p, int *status, char *last, size_t cap, dd_error *err)
 {
 	int fds[2] = { -1, -1 }, st = 0, reaped = 0, rc;
-	double term_at = 0, grace_until = 0;
+	double term_at = 0, grace_until = 0, t0 = dd_build_now();
 	pid_t pid;
 
 	*status = -1;
@@ -241,6 +242,9 @@ int dd_build_spawn(const dd_build_proc *p, int *status, dd_error *err)
 		*status = WEXITSTATUS(st);
 	else if (WIFSIGNALED(st))
 		*status = 128 + WTERMSIG(st);
+	if (last)
+		dd_build_last_line(dd_buf_cstr(p->log), p->log->len, last, cap);
+	dd_build_note(p->log, "%s: exit %d after %.1f s", p->argv[0], *status, dd_build_now() - t0);
 	if (term_at)
 		rc = dd_error_set(err, DD_EENV, "%s timed out", p->argv[0]);
 done:
@@ -250,16 +254,20 @@ done:
 	return rc;
 }
 
+int dd_build_spawn(const dd_build_proc *p, int *status, dd_error *err)
+{
+	return spawn(p, status, NULL, 0, err);
+}
+
 int dd_build_spawn_ok(const dd_build_proc *p, const char *what, dd_error *err)
 {
 	int st, rc;
-	char line[400];
+	char line[400] = "";
 
-	if ((rc = dd_build_spawn(p, &st, err)))
+	if ((rc = spawn(p, &st, line, sizeof(line), err)))
 		return rc;
 	if (st == 0)
 		return 0;
-	dd_build_last_line(dd_buf_cstr(p->log), p->log->len, line, sizeof(line));
 	if (st > 128)
 		return dd_error_set(err, DD_EENV, "%s killed by signal %d: %s", what, st - 128, line);
 	return dd_error_set(err, DD_EENV, "%s exited %d: %s", what, st, line);
