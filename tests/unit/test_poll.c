@@ -536,10 +536,23 @@ static void test_throttled(void **state)
 	assert_int_equal(check(s, ref, NULL, NULL, 0, &r, &e), 0);
 	assert_int_equal(r.throttled, 0);
 	assert_int_equal(r.requests, 1);
-	dd_poll_result_release(&r);
 	log = server_log();
 	/* one client for the repository: one ping for everything above */
 	assert_int_equal(count_lines(log, "GET /v2/"), 1);
+	free(log);
+	/* on the wire: an unchanged tag is one HEAD and nothing else */
+	char known[80];
+	snprintf(known, sizeof(known), "%s", r.digest);
+	dd_poll_result_release(&r);
+	clear_log();
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(check(s, ref, known, NULL, 0, &r, &e), 0);
+		assert_int_equal(r.changed, 0);
+		dd_poll_result_release(&r);
+	}
+	log = server_log();
+	assert_int_equal(count_lines(log, "HEAD /v2/lib/x/manifests/ok"), 3);
+	assert_int_equal(strlen(log), 3 * strlen("HEAD /v2/lib/x/manifests/ok\n"));
 	free(log);
 	dd_poll_session_free(s);
 }
