@@ -526,6 +526,11 @@ static void test_throttled(void **state)
 	assert_int_equal(r.throttled, 1);
 	assert_int_equal(r.retry_after, 42);
 	dd_poll_result_release(&r);
+	/* RateLimit: "default";r=0;t=15 (later drafts) on a 429 */
+	snprintf(ref, sizeof(ref), "127.0.0.1:%d/lib/x:draft", thr_port);
+	assert_int_equal(check(s, ref, NULL, NULL, 0, &r, &e), DD_EENV);
+	assert_int_equal(r.retry_after, 15);
+	dd_poll_result_release(&r);
 	/* requests left: not throttled, whatever the reset says */
 	snprintf(ref, sizeof(ref), "127.0.0.1:%d/lib/x:plenty", thr_port);
 	assert_int_equal(check(s, ref, NULL, NULL, 0, &r, &e), 0);
