@@ -562,6 +562,37 @@ static void test_throttled(void **state)
 	dd_poll_session_free(s);
 }
 
+static void test_many_repositories(void **state)
+{
+	dd_poll_session *s = NULL;
+	dd_poll_result r;
+	dd_error e = DD_ERROR_INIT;
+	char ref[128];
+	const int n = DD_POLL_MAX_CLIENTS + 2;
+	(void)state;
+	NEED_THROTTLED();
+	assert_int_equal(dd_poll_session_new(&s, NULL, 0, &e), 0);
+	for (int i = 0; i < n; i++) {
+		snprintf(ref, sizeof(ref), "127.0.0.1:%d/team/r%d:ok", thr_port, i);
+		if (check(s, ref, NULL, NULL, 0, &r, &e))
+			fail_msg("%s", e.msg);
+		assert_int_equal(r.requests, 2); /* ping + HEAD: a new client each */
+		dd_poll_result_release(&r);
+	}
+	assert_int_equal(dd_poll_requests(s), 2 * n);
+	/* the latest are kept (one HEAD); the two oldest were closed */
+	snprintf(ref, sizeof(ref), "127.0.0.1:%d/team/r%d:ok", thr_port, n - 1);
+	assert_int_equal(check(s, ref, NULL, NULL, 0, &r, &e), 0);
+	assert_int_equal(r.requests, 1);
+	dd_poll_result_release(&r);
+	snprintf(ref, sizeof(ref), "127.0.0.1:%d/team/r0:ok", thr_port);
+	assert_int_equal(check(s, ref, NULL, NULL, 0, &r, &e), 0);
+	assert_int_equal(r.requests, 2);
+	dd_poll_result_release(&r);
+	assert_int_equal(dd_poll_requests(s), 2 * n + 3);
+	dd_poll_session_free(s);
+}
+
 static void test_credentials(void **state)
 {
 	dd_fleet_registry regs[1];
@@ -759,6 +790,7 @@ int main(void)
 		cmocka_unit_test(test_index_platforms),
 		cmocka_unit_test(test_grown_index),
 		cmocka_unit_test(test_throttled),
+		cmocka_unit_test(test_many_repositories),
 		cmocka_unit_test(test_credentials),
 		cmocka_unit_test(test_bad_refs),
 		cmocka_unit_test(test_platforms_of),
