@@ -345,13 +345,33 @@ static int is_manifest_mt(const char *mt)
 	return strstr(mt, "manifest") || strstr(mt, "index") || strstr(mt, "helm.chart");
 }
 
+/* What target.url names: 1 ".../manifests/REF", 0 ".../blobs/REF", -1
+ * neither.  The segment before the reference decides, so a repository
+ * named "manifests" or "blobs" cannot confuse it. */
+static int url_kind(const char *url)
+{
+	const char *end = url + strcspn(url, "?#"), *last, *prev;
+
+	last = memrchr(url, '/', (size_t)(end - url));
+	if (!last || last == url)
+		return -1;
+	prev = memrchr(url, '/', (size_t)(last - url));
+	if (!prev)
+		return -1;
+	if (last - prev - 1 == 9 && memcmp(prev + 1, "manifests", 9) == 0)
+		return 1;
+	if (last - prev - 1 == 5 && memcmp(prev + 1, "blobs", 5) == 0)
+		return 0;
+	return -1;
+}
+
 /* 1: a manifest event, 0: a blob event (layer, config, mount...). */
 static int dist_is_manifest(const char *url, const char *mt, const char *tag)
 {
-	if (url && strstr(url, "/manifests/"))
-		return 1;
-	if (url && strstr(url, "/blobs/"))
-		return 0;
+	int kind = url ? url_kind(url) : -1;
+
+	if (kind >= 0)
+		return kind;
 	if (tag)
 		return 1;
 	return mt && is_manifest_mt(mt) && !strstr(mt, "octet-stream");

@@ -174,6 +174,24 @@ static void test_distribution_host_fallbacks(void **state)
 	assert_null(ev[0].media_type);
 	dd_push_events_free(ev, n);
 
+	/* repositories named like the URL routes: the last segment decides */
+	assert_int_equal(parse_str("{\"events\":[{\"action\":\"push\",\"target\":{\"mediaType\":"
+				   "\"application/octet-stream\",\"repository\":\"manifests\",\"digest\":\"sha256:"
+				   "2d70659524cd8231243ab412cbb70c505a429a149c993836f38e50aa2194d7b3\",\"url\":"
+				   "\"http://r:5000/v2/manifests/blobs/sha256:"
+				   "2d70659524cd8231243ab412cbb70c505a429a149c993836f38e50aa2194d7b3\"}},"
+				   "{\"action\":\"push\",\"target\":{\"mediaType\":\"application/x-unknown\","
+				   "\"repository\":\"blobs\",\"digest\":\"sha256:"
+				   "2d70659524cd8231243ab412cbb70c505a429a149c993836f38e50aa2194d7b3\",\"url\":"
+				   "\"http://r:5000/v2/blobs/manifests/sha256:"
+				   "2d70659524cd8231243ab412cbb70c505a429a149c993836f38e50aa2194d7b3?x=/blobs/y\"}}]}",
+				   &ev, &n, &e),
+			 0);
+	assert_int_equal(n, 1);
+	check_event(&ev[0], "distribution", "r:5000", "blobs", NULL,
+		    "sha256:2d70659524cd8231243ab412cbb70c505a429a149c993836f38e50aa2194d7b3", "application/x-unknown");
+	dd_push_events_free(ev, n);
+
 	/* an empty envelope is fine */
 	assert_int_equal(parse_str("{\"events\":[]}", &ev, &n, &e), 0);
 	assert_int_equal(n, 0);
