@@ -573,11 +573,11 @@ int dd_deploy_git(const dd_fleet_git *g, const char *workdir, const dd_image_upd
 		rc = attempt(&R, message, change_id, out);
 		if (rc != 1)
 			break;
-		dd_info("git %s: push to %s refused (%s); fetching and trying again", g->url,
+		dd_info("git %s: push to %s failed (%s); fetching and trying again", g->url,
 			R.push_branch, R.push_status);
 	}
 	if (rc == 1)
-		rc = dd_error_set(err, DD_EENV, "git %s: push to %s refused twice: %s", g->url,
+		rc = dd_error_set(err, DD_EENV, "git %s: push to %s failed twice: %s", g->url,
 				  R.push_branch, R.push_status);
 done:
 	if (rc)

@@ -235,9 +235,11 @@ static int load(struct evlist *L, const char *text, size_t len, const char *name
 static size_t to_byte(struct plan *P, size_t ci)
 {
 	const unsigned char *t = (const unsigned char *)P->text;
-	if (ci < P->ci) {
-		P->ci = 0;
-		P->bi = P->base;
+	while (P->ci > ci && P->bi > P->base) { /* back: as far as needed, not from 0 */
+		P->bi--;
+		while (P->bi > P->base && (t[P->bi] & 0xC0) == 0x80)
+			P->bi--;
+		P->ci--;
 	}
 	while (P->ci < ci && P->bi < P->len) {
 		P->bi++;
@@ -260,6 +262,8 @@ static size_t skip_props(const char *t, size_t b, size_t e)
 	while (b < e) {
 		if (is_space(t[b])) {
 			b++;
+		} else if (e - b >= 3 && !memcmp(t + b, "\xEF\xBB\xBF", 3)) {
+			b += 3; /* a BOM at a line start is skipped like space */
 		} else if (t[b] == '#') {
 			while (b < e && t[b] != '\n')
 				b++;
@@ -392,6 +396,64 @@ static char *cat3(const char *a, size_t an, const char *b, const char *c)
 	return dd_buf_detach(&o, NULL);
 }
 
+/* Can v be written as a plain scalar anywhere (block or flow)?  A
+ * conservative set: what references, tags and digests are made of. */
+static int plain_safe(const char *v)
+{
+	if (!*v || !((*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') || (*v >= '0' && *v <= '9') ||
+		     *v == '.' || *v == '/' || *v == '_'))
+		return 0;
+	for (const char *p = v; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      strchr("._/:@+=~-", *p)))
+			return 0;
+	return 1;
+}
+
+/* v as scalar text in style st, or double-quoted when st cannot hold it
+ * (*st_out says which); colon: v must be quoted (see replace_scalar);
+ * sep: prefix a space.  NULL when out of memory. */
+static char *render(const char *v, int st, int colon, int sep, int *st_out)
+{
+	dd_buf o = DD_BUF_INIT;
+	int safe_single = 1;
+	for (const char *p = v; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			safe_single = 0;
+	if (st == YAML_PLAIN_SCALAR_STYLE && (!plain_safe(v) || colon))
+		st = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+	if (st == YAML_SINGLE_QUOTED_SCALAR_STYLE && !safe_single)
+		st = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+	*st_out = st;
+	if (sep)
+		dd_buf_putc(&o, ' ');
+	if (st == YAML_PLAIN_SCALAR_STYLE) {
+		dd_buf_puts(&o, v);
+	} else if (st == YAML_SINGLE_QUOTED_SCALAR_STYLE) {
+		dd_buf_putc(&o, '\'');
+		for (const char *p = v; *p; p++)
+			dd_buf_append(&o, *p == '\'' ? "''" : p, *p == '\'' ? 2 : 1);
+		dd_buf_putc(&o, '\'');
+	} else {
+		dd_buf_putc(&o, '"');
+		for (const char *p = v; *p; p++) {
+			unsigned char c = (unsigned char)*p;
+			if (c == '"' || c == '\\')
+				dd_buf_printf(&o, "\\%c", c);
+			else if (c < 0x20 || c == 0x7f)
+				dd_buf_printf(&o, "\\x%02x", c);
+			else
+				dd_buf_putc(&o, (char)c);
+		}
+		dd_buf_putc(&o, '"');
+	}
+	if (o.failed || !o.data) {
+		dd_buf_release(&o);
+		return NULL;
+	}
+	return dd_buf_detach(&o, NULL);
+}
+
 /* Plan replacing scalar i's value by v (a C string), in the scalar's own
  * style.  Returns 0 (also when the scalar cannot be edited in place: a
  * warning says so) or an error. */
@@ -409,6 +471,8 @@ static int replace_scalar(struct plan *P, size_t i, const char *v)
 		b = skip_props(t, b, end);
 	if (e->style == YAML_LITERAL_SCALAR_STYLE || e->style == YAML_FOLDED_SCALAR_STYLE) {
 		/* header line, then one content line: replace its text */
+		if (!plain_safe(v))
+			goto cannot;
 		const char *nl = memchr(t + b, '\n', end - b);
 		if (!nl)
 			goto cannot;
@@ -437,23 +501,23 @@ static int replace_scalar(struct plan *P, size_t i, const char *v)
 		dd_buf_release(&x);
 		return add_edit(P, &ed);
 	}
-	ed.b0 = b;
-	ed.b1 = end;
 	if (e->style == YAML_PLAIN_SCALAR_STYLE) {
-		/* a ':' inside a plain flow scalar trips older parsers: quote it */
-		int quote = (e->flags & F_IN_FLOW) && strchr(v, ':') &&
-			    !memchr(ev_str(P->L, e->val), ':', e->vlen);
-		int sep = b == end && (b == 0 || !is_space(t[b - 1])); /* `key:` with no value */
-		if (quote)
-			ed.style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
-		ed.text = cat3(sep ? " \"" : "\"", (size_t)(sep ? 1 : 0) + (quote ? 1 : 0), v,
-			       quote ? "\"" : "");
+		/* a plain scalar's text is its value: find it from the end */
+		if (end - b < e->vlen || memcmp(t + end - e->vlen, ev_str(P->L, e->val), e->vlen))
+			goto cannot;
+		b = end - e->vlen;
 	} else {
 		q[0] = e->style == YAML_SINGLE_QUOTED_SCALAR_STYLE ? '\'' : '"';
 		if (end - b < 2 || t[b] != q[0] || t[end - 1] != q[0])
 			goto cannot;
-		ed.text = cat3(q, 1, v, q);
 	}
+	ed.b0 = b;
+	ed.b1 = end;
+	/* a ':' inside a plain flow scalar trips older parsers: quote it */
+	int colon = (e->flags & F_IN_FLOW) && strchr(v, ':') &&
+		    !memchr(ev_str(P->L, e->val), ':', e->vlen);
+	int sep = b == end && (b == 0 || !is_space(t[b - 1])); /* `key:` with no value */
+	ed.text = render(v, e->style, colon, sep, &ed.style);
 	ed.value = dd_strdup(v);
 	return add_edit(P, &ed);
 cannot:
@@ -544,12 +608,12 @@ static int insert_digest(struct plan *P, size_t m, const char *digest)
 		if (c < P->len && t[c] == '#')
 			while (c < P->len && t[c] != '\n')
 				c++;
-		if (c < P->len && t[c] == '\r' && c + 1 < P->len && t[c + 1] == '\n') {
-			eol = "\r\n";
+		if (c < P->len && t[c] == '\r' && c + 1 < P->len && t[c + 1] == '\n')
 			c++;
-		}
 		if (c < P->len && t[c] != '\n')
 			goto cannot;
+		if (c < P->len && c > 0 && t[c - 1] == '\r')
+			eol = "\r\n";
 	}
 	dd_buf o = DD_BUF_INIT;
 	if (!block && c >= P->len)

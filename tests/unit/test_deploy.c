@@ -273,8 +273,18 @@ static void test_git_errors(void **state)
 	assert_int_equal(dd_deploy_git(&g, wd, &u, 1, "m", "c", &r, &err), DD_EENV);
 	assert_non_null(strstr(err.msg, "/nonexistent/repo.git"));
 	assert_null(strchr(err.msg, '\n'));
-	dd_image_update badu = { APP ":1", D1 };
+	/* a push that keeps failing (the remote's branch is locked): fetched
+	 * and retried once, then an error; nothing committed */
 	g.url = url;
+	int before = commits("main");
+	dd_image_update d2 = { APP, D2 };
+	sh("touch %s/origin.git/refs/heads/main.lock", tmp);
+	assert_int_equal(dd_deploy_git(&g, wd, &d2, 1, "m", "c-locked", &r, &err), DD_EENV);
+	assert_non_null(strstr(err.msg, "failed twice"));
+	assert_string_equal(r.commit, "");
+	sh("rm %s/origin.git/refs/heads/main.lock", tmp);
+	assert_int_equal(commits("main"), before);
+	dd_image_update badu = { APP ":1", D1 };
 	assert_int_equal(dd_deploy_git(&g, wd, &badu, 1, "m", "c6", &r, &err), DD_EUSAGE);
 }
 

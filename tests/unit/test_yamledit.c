@@ -175,6 +175,24 @@ static void test_properties_and_block_scalars(void **state)
 	       "image: |-\n  127.0.0.1:5000/app:1@" D2 "\nnext: x\n", 1);
 }
 
+static void test_quoting_of_new_values(void **state)
+{
+	(void)state;
+	/* a Helm tag is free text: the new value is quoted as its style needs
+	 * (found by fuzz_yamledit) */
+	expect("web: {repository: nginx, tag: \\.}\n", "values.yaml",
+	       "web: {repository: nginx, tag: \"\\\\.@" D2 "\"}\n", 1);
+	expect("web:\n  repository: nginx\n  tag: 'it''s'\n", "values.yaml",
+	       "web:\n  repository: nginx\n  tag: 'it''s@" D2 "'\n", 1);
+	expect("web:\n  repository: nginx\n  tag: \"a\\tb\"\n", "values.yaml",
+	       "web:\n  repository: nginx\n  tag: \"a\\x09b@" D2 "\"\n", 1);
+	/* a tag, then the value on the next line (after a BOM libyaml skips) */
+	expect("image: !!str\n  127.0.0.1:5000/app:1\n", "p.yaml",
+	       "image: !!str\n  127.0.0.1:5000/app:1@" D2 "\n", 1);
+	expect("image: !!str\r\n\xEF\xBB\xBF  nginx:2\n", "p.yaml",
+	       "image: !!str\r\n\xEF\xBB\xBF  nginx:2@" D2 "\n", 1);
+}
+
 static void test_unicode_offsets(void **state)
 {
 	(void)state;
@@ -241,6 +259,8 @@ static void test_kustomization_crlf(void **state)
 	(void)state;
 	expect("images:\r\n- name: 127.0.0.1:5000/app\r\n  newTag: \"1\"\r\n", "Kustomization",
 	       "images:\r\n- name: 127.0.0.1:5000/app\r\n  newTag: \"1\"\r\n  digest: " D2 "\r\n", 1);
+	expect("images:\r\n- name: 127.0.0.1:5000/app\r\n  newTag: \"1\" # c\r\n", "Kustomization",
+	       "images:\r\n- name: 127.0.0.1:5000/app\r\n  newTag: \"1\" # c\r\n  digest: " D2 "\r\n", 1);
 }
 
 static void test_helm_values(void **state)
@@ -363,6 +383,7 @@ int main(void)
 		cmocka_unit_test(test_multi_document),
 		cmocka_unit_test(test_flow_style),
 		cmocka_unit_test(test_properties_and_block_scalars),
+		cmocka_unit_test(test_quoting_of_new_values),
 		cmocka_unit_test(test_unicode_offsets),
 		cmocka_unit_test(test_kustomization),
 		cmocka_unit_test(test_kustomization_crlf),
