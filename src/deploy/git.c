@@ -189,7 +189,7 @@ static int find_change(struct run *R, const git_oid *tips, size_t ntips, const c
 			rc = git_fail(R, "walk history");
 			break;
 		}
-		git_revwalk_sorting(w, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
+		git_revwalk_sorting(w, GIT_SORT_TIME); /* incremental: no full-graph sort */
 		while (!rc && seen++ < DD_DEPLOY_GIT_HISTORY && git_revwalk_next(&oid, w) == 0) {
 			git_commit *c = NULL;
 			if (git_commit_lookup(&c, R->repo, &oid) < 0) {

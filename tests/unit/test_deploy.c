@@ -17,6 +17,7 @@
 
 #include "deploy/git.h"
 #include "deploy/kubectl.h"
+#include "util/log.h"
 
 #define D1 "sha256:1111111111111111111111111111111111111111111111111111111111111111"
 #define D2 "sha256:2222222222222222222222222222222222222222222222222222222222222222"
@@ -245,6 +246,57 @@ static void test_git_push_branch(void **state)
 	assert_int_equal(commits("main"), before);
 }
 
+/* The log line between the two push attempts is where the test makes the
+ * remote move: the lock that made the first push fail goes away and
+ * someone else's commit lands on main. */
+static int moved;
+static void move_remote(enum dd_log_level level, const char *msg, void *ctx)
+{
+	(void)level;
+	(void)ctx;
+	if (!strstr(msg, "fetching and trying again"))
+		return;
+	moved++;
+	sh("set -e; rm %s/origin.git/refs/heads/main.lock; cd %s/seed; git pull -q ../origin.git main; "
+	   "echo y > OTHER; git add OTHER; git -c user.name=t -c user.email=t@t commit -q -m concurrent; "
+	   "git push -q ../origin.git main", tmp, tmp);
+}
+
+static void test_git_retry_after_remote_moved(void **state)
+{
+	(void)state;
+	char url[300], wd[300];
+	dd_image_update u = { APP, D1 };
+	dd_deploy_result r;
+	dd_error err = DD_ERROR_INIT;
+	snprintf(url, sizeof(url), "%s/origin.git", tmp);
+	snprintf(wd, sizeof(wd), "%s/work/retry", tmp);
+	dd_fleet_git g = repo_cfg(url, NULL, 0);
+	int before = commits("main");
+
+	sh("touch %s/origin.git/refs/heads/main.lock", tmp);
+	dd_log_set_sink(move_remote, NULL);
+	dd_log_set_level(DD_LOG_INFO);
+	int rc = dd_deploy_git(&g, wd, &u, 1, "to D1", "chg-retry", &r, &err);
+	dd_log_set_sink(NULL, NULL);
+	dd_log_set_level(DD_LOG_WARN);
+	if (rc)
+		fail_msg("%s", err.msg);
+	assert_int_equal(moved, 1);
+	assert_int_equal(r.outcome, DD_DEPLOY_COMMITTED);
+	assert_int_equal(commits("main"), before + 2);
+	/* ours is on top of the concurrent commit, which is kept */
+	char *parent = capture("git -C %s/origin.git log -1 --format=%%s main~1", tmp);
+	assert_string_equal(parent, "concurrent");
+	free(parent);
+	char *other = capture("git -C %s/origin.git show main:OTHER", tmp);
+	assert_string_equal(other, "y");
+	free(other);
+	char *dep = capture("git -C %s/origin.git show main:deploy/deployment.yaml", tmp);
+	assert_non_null(strstr(dep, APP "@" D1));
+	free(dep);
+}
+
 static void test_git_errors(void **state)
 {
 	(void)state;
@@ -408,6 +460,7 @@ int main(void)
 		cmocka_unit_test(test_git_commit_and_idempotence),
 		cmocka_unit_test(test_git_crash_retry),
 		cmocka_unit_test(test_git_push_branch),
+		cmocka_unit_test(test_git_retry_after_remote_moved),
 		cmocka_unit_test(test_git_errors),
 		cmocka_unit_test(test_kubectl_set_image),
 		cmocka_unit_test(test_kubectl_timeout),
