@@ -27,6 +27,7 @@ grep -q __asan_init "$BUILD/libdrydock.a" 2>/dev/null &&
 	echo "bench/watch: warning: $BUILD is an ASan build; numbers mean little" >&2
 T=$(mktemp -d "${TMPDIR:-/tmp}/dd-bench-watch.XXXXXX") || exit 4
 REG_PID=
+# shellcheck disable=SC2317 # (called by the trap)
 cleanup() { [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 
@@ -41,6 +42,7 @@ cc -std=c11 -D_GNU_SOURCE -O2 $san -Isrc -o "$T/watch_bench" bench/watch_bench.c
 # ---- (a) lineage graph ------------------------------------------------------
 rc=0
 out=$("$T/watch_bench" lineage 10000 $((ROUNDS * 4))) || { echo "bench/watch: lineage failed" >&2; exit 1; }
+# shellcheck disable=SC2086
 set -- $out # images N layers L best_ms X median_ms Y
 report "lineage 10k images (infer bases + toposort) / 100 ms budget" \
 	"$(awk -v b="$6" 'BEGIN { printf "%.3f", b / 100 }')" "<=" 1 \
@@ -53,6 +55,7 @@ poll_bench() {
 		command -v "$t" >/dev/null || { echo "poll 1,000 tags: skipped ($t not installed)"; return 0; }
 	done
 	out=$(tests/registry/start plain "$T/reg") || { echo "poll 1,000 tags: skipped (registry did not start)"; return 0; }
+	# shellcheck disable=SC2086
 	set -- $out
 	port=$1 REG_PID=$2
 	reg=127.0.0.1:$port
