@@ -406,19 +406,25 @@ static int check_platform(pctx *p, const char *s)
 	return 0;
 }
 
-/* A path inside a git repository: relative, no "..". */
-static int check_repo_path(pctx *p, const char *s)
+/* A path inside a git repository: relative, no "..".  NULL when fine. */
+static const char *repo_path_problem(const char *s)
 {
 	if (s[0] == '/')
-		return fail(p, "path '%s' must be relative to the repository root", s);
+		return "must be relative to the repository root";
 	for (const char *c = s; *c;) {
 		size_t n = strcspn(c, "/");
 		if (n == 2 && c[0] == '.' && c[1] == '.')
-			return fail(p, "path '%s' must not contain '..'", s);
+			return "must not contain '..'";
 		c += n;
 		c += *c == '/';
 	}
-	return 0;
+	return NULL;
+}
+
+static int check_repo_path(pctx *p, const char *s)
+{
+	const char *why = repo_path_problem(s);
+	return why ? fail(p, "path '%s' %s", s, why) : 0;
 }
 
 static int check_id(pctx *p, const char *s)
@@ -665,10 +671,17 @@ static int check_build_keys(pctx *p, const dd_fleet_build *b, unsigned seen, con
 	return 0;
 }
 
-static int build_defaults(pctx *p, dd_fleet_build *b, size_t line)
+static int build_defaults(pctx *p, dd_fleet_build *b, size_t line, const size_t *lines)
 {
-	if (b->context && b->git_url)
-		return fail_at(p, line, "'build' has both 'context' and 'git': give one");
+	/* With git, context is a directory inside the clone; else a local one. */
+	if (b->context && b->git_url) {
+		const char *why = repo_path_problem(b->context);
+		if (why)
+			return fail_at(p, lines[BK_CONTEXT], "'context' '%s' (a directory inside the git repository) %s",
+				       b->context, why);
+	} else if (resolve(p, &b->context)) {
+		return -1;
+	}
 	switch (b->backend) {
 	case DD_BUILD_BUILDAH:
 		if (!b->context && !b->git_url)
@@ -700,7 +713,7 @@ static int build_value(pctx *p, dd_fleet_build *b, size_t k)
 	case BK_BACKEND:
 		return get_backend(p, &b->backend);
 	case BK_CONTEXT:
-		return get_path(p, "context", &b->context);
+		return get_str(p, "context", &b->context); /* resolved in build_defaults */
 	case BK_GIT:
 		return parse_build_git(p, b);
 	case BK_DOCKERFILE:
@@ -738,7 +751,7 @@ static int parse_build(pctx *p, dd_fleet_build *b)
 			return -1;
 	if (r < 0)
 		return -1;
-	return check_build_keys(p, b, seen, lines) || build_defaults(p, b, line) ? -1 : 0;
+	return check_build_keys(p, b, seen, lines) || build_defaults(p, b, line, lines) ? -1 : 0;
 }
 
 /* ---- images ---------------------------------------------------------- */

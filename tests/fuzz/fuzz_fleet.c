@@ -23,9 +23,10 @@ static void check(const dd_fleet *f)
 		if (im->build.backend != DD_BUILD_NONE &&
 		    (!im->build.dockerfile || !im->build.git_ref || !im->build.timeout))
 			__builtin_trap();
-		if (im->build.backend == DD_BUILD_BUILDAH && !im->build.context == !im->build.git_url)
+		if (im->build.backend == DD_BUILD_BUILDAH && !im->build.context && !im->build.git_url)
 			__builtin_trap();
-		if (im->build.context && im->build.context[0] != '/')
+		/* a local context is absolute; one inside a git clone is relative */
+		if (im->build.context && (im->build.context[0] == '/') == !!im->build.git_url)
 			__builtin_trap();
 	}
 	for (size_t i = 0; i < f->n_kubectls; i++)

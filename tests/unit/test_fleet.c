@@ -124,7 +124,7 @@ static void test_full_example(void **state)
 	NEEDS(im->platforms[0], "linux/amd64");
 	assert_null(im->base);
 	assert_int_equal(im->build.backend, DD_BUILD_BUILDAH);
-	assert_null(im->build.context);
+	NEEDS(im->build.context, "services/app"); /* inside the clone: not resolved */
 	NEEDS(im->build.git_url, "https://git.example.com/team/app.git");
 	NEEDS(im->build.git_ref, "main");
 	NEEDS(im->build.dockerfile, "docker/Dockerfile");
@@ -402,9 +402,11 @@ static const struct bad bad_cases[] = {
 	{ IMG "    build:\n      backend: azure\n      token_env: T\n", "f.yaml:4: the azure backend needs 'url'" },
 	{ IMG "    build:\n      backend: github\n", "f.yaml:4: the github backend needs 'url'" },
 	{ IMG "    build:\n      backend: bazel\n", "f.yaml:4: unknown backend 'bazel'" },
-	{ IMG "    build:\n      context: .\n      git: {url: https://x/y.git}\n",
-	  "f.yaml:4: 'build' has both 'context' and 'git'" },
+	{ IMG "    build:\n      context: /srv/app\n      git: {url: https://x/y.git}\n",
+	  "f.yaml:4: 'context' '/srv/app' (a directory inside the git repository) must be relative" },
 	{ IMG "    build:\n      git: {ref: main}\n", "f.yaml:4: 'git' needs 'url'" },
+	{ IMG "    build:\n      git: {url: ./app}\n      context: a/../../..\n",
+	  "f.yaml:5: 'context' 'a/../../..' (a directory inside the git repository) must not contain '..'" },
 	{ IMG "    build:\n      context: .\n      command: make\n",
 	  "f.yaml:5: 'command' is only for the command backend, not buildah" },
 	/* 31 */
