@@ -143,7 +143,7 @@ static void test_full_example(void **state)
 	NEEDS(im->base, "registry.example.com/platform/base:12");
 	assert_int_equal(im->build.backend, DD_BUILD_COMMAND);
 	NEEDS(im->build.context, "/etc/fleet/../worker"); /* not normalised: symlinks */
-	NEEDS(im->build.command, "make -C {context} image IMAGE={image}:{tag} BASE={base}@{base_digest}");
+	NEEDS(im->build.command, "make -C {context} push IMAGE={ref} BASE_DIGEST={base_digest}");
 	NEEDS(im->build.dockerfile, "Dockerfile");
 
 	im = &f->images[4];
@@ -337,6 +337,18 @@ static void test_defaults(void **state)
 	assert_int_equal(f->registries[0].jitter_pct, 100);
 	assert_int_equal(f->registries[0].poll_interval, 90);
 	assert_int_equal(f->policy.fail_on, DD_SEV_HIGH);
+	dd_fleet_free(f);
+
+	/* A multi-line command keeps its newlines; no context needed for it. */
+	f = parse_ok("images:\n"
+		     "  - image: a/b\n"
+		     "    build:\n"
+		     "      backend: command\n"
+		     "      command: |\n"
+		     "        set -e\n"
+		     "        make\tpush IMAGE={ref}\n");
+	NEEDS(f->images[0].build.command, "set -e\nmake\tpush IMAGE={ref}\n");
+	assert_null(f->images[0].build.context);
 	dd_fleet_free(f);
 
 	/* An IPv6 loopback registry: the default name is the canonical repository. */
