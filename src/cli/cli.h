@@ -121,5 +121,6 @@ int dd_cmd_db(int argc, char **argv, dd_error *err);
 int dd_cmd_scan(int argc, char **argv, dd_error *err);
 int dd_cmd_rescan(int argc, char **argv, dd_error *err);
 int dd_cmd_lineage(int argc, char **argv, dd_error *err);
+int dd_cmd_watch(int argc, char **argv, dd_error *err);
 
 #endif

@@ -26,6 +26,7 @@ static const struct dd_cmd commands[] = {
 	{ "scan", dd_cmd_scan, "find known vulnerabilities in an image or SBOM (table, JSON, SARIF, CycloneDX, OpenVEX)" },
 	{ "rescan", dd_cmd_rescan, "re-match every scanned image against the current DB; list what changed" },
 	{ "lineage", dd_cmd_lineage, "show each image's base chain and how each link was found" },
+	{ "watch", dd_cmd_watch, "rebuild, validate and redeploy images when their base image is updated" },
 	{ "help", cmd_help, "show help for drydock or one command" },
 	{ "version", cmd_version, "print drydock's version" },
 	{ NULL, NULL, NULL },

@@ -39,6 +39,7 @@ cleanup() {
 trap cleanup EXIT
 export DOCKER_CONFIG=$TMP/docker-empty XDG_RUNTIME_DIR=$TMP/xdg XDG_CACHE_HOME=$TMP/cache
 mkdir -p "$DOCKER_CONFIG" "$XDG_RUNTIME_DIR"
+echo "{}" >"$DOCKER_CONFIG/config.json"
 # buildah: a private vfs store (build backend, docs/build.md)
 export DRYDOCK_BUILDAH_ROOT=$TMP/buildah/root DRYDOCK_BUILDAH_RUNROOT=$TMP/buildah/run
 export DRYDOCK_BUILDAH_DRIVER=vfs
