@@ -227,11 +227,12 @@ static int is_commit(const char *s)
 	return s[strspn(s, "0123456789abcdef")] == '\0';
 }
 
-static int clone_git(dd_build_ctx *c, const dd_fleet_build *b, const char *workdir, dd_buf *log,
-		     dd_error *err)
+static int clone_git(dd_build_ctx *c, const dd_build_request *rq, dd_buf *log, dd_error *err)
 {
 	static const char *const env[] = { "GIT_TERMINAL_PROMPT=0", "GIT_ASKPASS=/bin/true",
 					   "SSH_ASKPASS=/bin/true", NULL };
+	const dd_fleet_build *b = &rq->image->build;
+	const char *workdir = rq->workdir;
 	const char *ref = b->git_ref && *b->git_ref ? b->git_ref : "HEAD";
 	dd_build_argv a = { 0 };
 	dd_build_proc p = { 0 };
@@ -246,6 +247,7 @@ static int clone_git(dd_build_ctx *c, const dd_fleet_build *b, const char *workd
 	p.env = env;
 	p.log = log;
 	p.deadline = c->deadline;
+	p.rq = rq;
 	dd_build_argv_add(&a, "git");
 	dd_build_argv_add(&a, "clone");
 	dd_build_argv_add(&a, "--quiet");
@@ -300,7 +302,7 @@ int dd_build_context(dd_build_ctx *c, const dd_build_request *rq, dd_buf *log, d
 	int rc = 0;
 
 	if (b->git_url) {
-		if ((rc = clone_git(c, b, rq->workdir, log, err)))
+		if ((rc = clone_git(c, rq, log, err)))
 			goto done;
 		if (b->context && *b->context && b->context[0] != '/')
 			dd_buf_printf(&s, "%s/%s", c->clone, b->context);
@@ -609,8 +611,8 @@ int dd_build_run(const dd_build_request *rq, dd_build_result *out, dd_error *err
 	deadline = dd_build_now() + (im->build.timeout ? im->build.timeout : 3600);
 	dd_build_note(&out->log, "build %s (%s) with %s%s%s%s%s%s%s", name, out->ref,
 		      backend_name(im->build.backend), rq->change_id ? ", change " : "",
-		      rq->change_id ? rq->change_id : "", rq->base_ref ? ", base " : "",
-		      rq->base_ref ? rq->base_ref : "", rq->base_digest ? "@" : "",
+		      rq->change_id ? rq->change_id : "", rq->base_ref || rq->base_digest ? ", base " : "",
+		      rq->base_ref ? rq->base_ref : "", rq->base_ref && rq->base_digest ? "@" : "",
 		      rq->base_digest ? rq->base_digest : "");
 	switch (im->build.backend) {
 	case DD_BUILD_BUILDAH:

@@ -52,6 +52,12 @@ typedef struct dd_build_request {
 	const char *base_digest; /* its new digest, or NULL */
 	const char *previous_digest; /* REPO:TAG's digest before the build, or NULL:
 					CI backends wait until the tag differs */
+	/* Optional: called when a build process starts (pgid = its process
+	 * group, what = "buildah", "git", "sh") and again with running = 0
+	 * when it has ended, so a supervisor can record the group and kill it
+	 * if it is itself killed and restarted.  May be NULL. */
+	void (*on_process)(void *ctx, long pgid, const char *what, int running);
+	void *on_process_ctx;
 } dd_build_request;
 
 typedef struct dd_build_from {

@@ -73,6 +73,7 @@ static int run(bh *b, dd_build_argv *a, const char *what, dd_error *err)
 	p.argv = a->v;
 	p.log = &b->res->log;
 	p.deadline = b->deadline;
+	p.rq = b->rq;
 	return dd_build_spawn_ok(&p, what, err);
 }
 

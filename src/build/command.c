@@ -151,6 +151,7 @@ int dd_build_command(const dd_build_request *rq, dd_build_result *res, double de
 	p.env = env.v;
 	p.cwd = c.dir;
 	p.deadline = deadline;
+	p.rq = rq;
 	p.log = &res->log;
 	p.out = &out;
 	p.show = argv[2];

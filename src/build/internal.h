@@ -26,6 +26,7 @@ typedef struct dd_build_proc {
 	dd_buf *log;              /* output and the command line are appended here */
 	dd_buf *out;              /* stdout is also appended here (bounded), or NULL */
 	const char *show;         /* what to log as the command line (NULL: argv) */
+	const dd_build_request *rq; /* for rq->on_process, or NULL */
 } dd_build_proc;
 
 /* Monotonic seconds. */

@@ -178,6 +178,8 @@ static int spawn(const dd_build_proc *p, int *status, char *last, size_t cap, dd
 		dd_build_note(p->log, "%s", err ? err->msg : "cannot start");
 		return rc;
 	}
+	if (p->rq && p->rq->on_process)
+		p->rq->on_process(p->rq->on_process_ctx, (long)pid, p->argv[0], 1);
 	for (;;) {
 		int open_fds = (fds[0] >= 0) + (fds[1] >= 0);
 		double now = dd_build_now(), wait_s = 0.25;
@@ -232,6 +234,8 @@ static int spawn(const dd_build_proc *p, int *status, char *last, size_t cap, dd
 			kill(-pid, SIGKILL);
 			waitpid(pid, &st, 0);
 			rc = dd_error_set(err, DD_EENV, "poll: %s", strerror(errno));
+			if (p->rq && p->rq->on_process)
+				p->rq->on_process(p->rq->on_process_ctx, (long)pid, p->argv[0], 0);
 			goto done;
 		}
 		for (nfds_t i = 0; pr > 0 && i < n; i++)
@@ -242,6 +246,8 @@ static int spawn(const dd_build_proc *p, int *status, char *last, size_t cap, dd
 		*status = WEXITSTATUS(st);
 	else if (WIFSIGNALED(st))
 		*status = 128 + WTERMSIG(st);
+	if (p->rq && p->rq->on_process)
+		p->rq->on_process(p->rq->on_process_ctx, (long)pid, p->argv[0], 0);
 	if (last)
 		dd_build_last_line(dd_buf_cstr(p->log), p->log->len, last, cap);
 	dd_build_note(p->log, "%s: exit %d after %.1f s", p->argv[0], *status, dd_build_now() - t0);

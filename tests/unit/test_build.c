@@ -324,9 +324,32 @@ static dd_fleet_image image_for(dd_fleet_build b)
 	return im;
 }
 
+static struct {
+	int started, ended;
+	long pgid;
+	char what[32];
+} procs;
+
+static void on_process(void *ctx, long pgid, const char *what, int running)
+{
+	assert_ptr_equal(ctx, &procs);
+	if (running) {
+		procs.started++;
+		procs.pgid = pgid;
+		snprintf(procs.what, sizeof(procs.what), "%s", what);
+		assert_int_equal(getpgid((pid_t)pgid), (pid_t)pgid); /* its own group, alive */
+	} else {
+		procs.ended++;
+		assert_int_equal(pgid, procs.pgid);
+	}
+}
+
 static int run_build(dd_fleet_image *im, dd_build_result *res, dd_error *e)
 {
 	dd_build_request rq = { 0 };
+	memset(&procs, 0, sizeof(procs));
+	rq.on_process = on_process;
+	rq.on_process_ctx = &procs;
 	rq.image = im;
 	rq.workdir = tmpdir;
 	rq.change_id = "chg-1";
@@ -423,6 +446,10 @@ static void test_command_backend(void **state)
 	assert_string_equal(res.ref, "127.0.0.1:1/app:1");
 	assert_int_equal(res.n_froms, 0);
 	assert_non_null(strstr(res.log.data, "building 127.0.0.1:1/app:1\n"));
+	assert_int_equal(procs.started, 1);
+	assert_int_equal(procs.ended, 1);
+	assert_string_equal(procs.what, "sh");
+	assert_true(procs.pgid > 1);
 	dd_build_result_release(&res);
 
 	b.command = "echo step one; echo 'the real reason' >&2; exit 4";
