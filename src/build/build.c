@@ -572,6 +572,8 @@ int dd_build_tls_off(const dd_build_request *rq, const char *host)
 
 	if (fr && fr->insecure)
 		return 1;
+	if (fr && fr->ca_file)
+		return 0; /* it speaks TLS, with a certificate we can verify */
 	memset(&r, 0, sizeof(r));
 	snprintf(r.domain, sizeof(r.domain), "%s", host);
 	return dd_ref_is_loopback(&r);

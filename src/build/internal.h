@@ -90,7 +90,8 @@ int dd_build_open_registry(dd_registry **out, const dd_build_request *rq, const 
 int dd_build_resolve(dd_digest *out, const dd_build_request *rq, const dd_ref *ref, dd_error *err);
 
 /* Should commands talking to host skip TLS verification (insecure in the
- * fleet, or a loopback registry that may speak plain HTTP)? */
+ * fleet, or a loopback registry without a ca_file: it may speak plain
+ * HTTP)? */
 int dd_build_tls_off(const dd_build_request *rq, const char *host);
 
 /* One external FROM of the Dockerfile. */

@@ -195,17 +195,12 @@ static int count_entries(const char *dir)
 	return n;
 }
 
-static int build(dd_fleet_image *im, const char *work, const char *prev, dd_build_result *res,
-		 dd_error *e)
+static int build_with(dd_fleet_image *im, const dd_fleet_registry *regs, const char *work,
+		      const char *prev, dd_build_result *res, dd_error *e)
 {
-	static dd_fleet_registry regs[1];
 	dd_build_request rq = { 0 };
 	static char base_ref[100];
 
-	memset(regs, 0, sizeof(regs));
-	regs[0].host = g.reg;
-	regs[0].username = "drydock";
-	regs[0].password_env = "DD_TEST_REG_PASS";
 	snprintf(base_ref, sizeof(base_ref), "%s/base:12", g.reg);
 	rq.image = im;
 	rq.registries = regs;
@@ -222,7 +217,22 @@ static int build(dd_fleet_image *im, const char *work, const char *prev, dd_buil
 	/* Secrets never reach the log. */
 	assert_null(strstr(dd_buf_cstr(&res->log), "s3cret-reg"));
 	assert_null(strstr(dd_buf_cstr(&res->log), "ZHJ5ZG9jazpzM2NyZXQtcmVn"));
+	assert_null(strstr(dd_buf_cstr(&res->log), "s3cret pass"));
+	assert_null(strstr(dd_buf_cstr(&res->log), "ZHJ5ZG9jazpzM2NyZXQgcGFzcw"));
+	assert_null(strstr(e->msg, "s3cret"));
 	return rc;
+}
+
+static int build(dd_fleet_image *im, const char *work, const char *prev, dd_build_result *res,
+		 dd_error *e)
+{
+	static dd_fleet_registry regs[1];
+
+	memset(regs, 0, sizeof(regs));
+	regs[0].host = g.reg;
+	regs[0].username = "drydock";
+	regs[0].password_env = "DD_TEST_REG_PASS";
+	return build_with(im, regs, work, prev, res, e);
 }
 
 static dd_fleet_image app_image(const char *repo, dd_fleet_build b)
@@ -407,6 +417,85 @@ static void test_command_backend(void **state)
 	snprintf(want, sizeof(want), "pushed %s/cmdapp:1\n", g.reg);
 	assert_non_null(strstr(res.log.data, want));
 	dd_build_result_release(&res);
+}
+
+/* A registry with TLS (our own CA) and Basic auth: the credentials reach
+ * buildah through the auth file, the CA through --cert-dir. */
+static void test_buildah_tls_registry_with_credentials(void **state)
+{
+	(void)state;
+	NEED_SETUP();
+	char *ctx = subdir("ctx8"), *work = subdir("work8"), out[200], treg[64], ca[600], pass[600];
+	char tiny[200], tiny_digest[200], app[200], want[200];
+	dd_fleet_registry regs[1];
+	dd_fleet_build b;
+	dd_build_result res;
+	dd_error e = DD_ERROR_INIT;
+	int tport = 0;
+	long tpid = 0;
+
+	assert_int_equal(sh_out(out, sizeof(out), "%s/tests/registry/start tls %s/tlsreg", g.root, g.dir), 0);
+	assert_int_equal(sscanf(out, "%d %ld", &tport, &tpid), 2);
+	snprintf(treg, sizeof(treg), "127.0.0.1:%d", tport);
+	snprintf(ca, sizeof(ca), "%s/tlsreg/ca.pem", g.dir);
+	snprintf(pass, sizeof(pass), "%s/tlsreg/password", g.dir);
+	write_file(g.dir, "tlsreg/password", "s3cret pass\n");
+	memset(regs, 0, sizeof(regs));
+	regs[0].host = treg;
+	regs[0].username = "drydock";
+	regs[0].ca_file = ca;
+	setenv("DD_TEST_BAD_PASS", "not the password", 1);
+	regs[0].password_env = "DD_TEST_BAD_PASS";
+
+	write_file(ctx, "Dockerfile", "FROM scratch\nCOPY a.txt /a.txt\n");
+	write_file(ctx, "a.txt", "a\n");
+	memset(&b, 0, sizeof(b));
+	b.backend = DD_BUILD_BUILDAH;
+	b.context = ctx;
+	b.timeout = 300;
+	dd_fleet_image im;
+	memset(&im, 0, sizeof(im));
+	snprintf(tiny, sizeof(tiny), "%s/tiny", treg);
+	im.name = "tiny";
+	im.image = tiny;
+	im.tag = "1";
+	im.build = b;
+	/* A wrong password: the push is refused. */
+	assert_int_equal(build_with(&im, regs, work, NULL, &res, &e), DD_EENV);
+	print_message("wrong password: %s\n", e.msg);
+	assert_non_null(strstr(e.msg, "build tiny: buildah push exited"));
+	dd_build_result_release(&res);
+
+	/* The right one, from a file. */
+	regs[0].password_env = NULL;
+	regs[0].password_file = pass;
+	assert_int_equal(build_with(&im, regs, work, NULL, &res, &e), 0);
+	assert_int_equal(res.n_froms, 0); /* scratch */
+	assert_int_equal(sh_out(tiny_digest, sizeof(tiny_digest),
+				"skopeo inspect --tls-verify=false --creds 'drydock:s3cret pass' --format '{{.Digest}}' "
+				"docker://%s:1", tiny), 0);
+	assert_string_equal(res.digest, tiny_digest);
+	dd_build_result_release(&res);
+
+	/* Built on it: the base is resolved and pulled with the credentials
+	 * and verified TLS. */
+	write_file(ctx, "Dockerfile", "FROM %s:1\nCOPY b.txt /b.txt\n", tiny);
+	write_file(ctx, "b.txt", "b\n");
+	snprintf(app, sizeof(app), "%s/onbase", treg);
+	im.name = "onbase";
+	im.image = app;
+	assert_int_equal(build_with(&im, regs, work, NULL, &res, &e), 0);
+	assert_int_equal(res.n_froms, 1);
+	assert_string_equal(res.froms[0].digest, tiny_digest);
+	assert_non_null(strstr(res.log.data, "--cert-dir"));
+	assert_null(strstr(res.log.data, "--tls-verify=false"));
+	assert_int_equal(sh_out(want, sizeof(want),
+				"skopeo inspect --tls-verify=false --creds 'drydock:s3cret pass' --format '{{.Digest}}' "
+				"docker://%s:1", app), 0);
+	assert_string_equal(res.digest, want);
+	assert_int_equal(count_entries(work), 0); /* auth file and CA directory removed */
+	dd_build_result_release(&res);
+	kill((pid_t)tpid, SIGTERM);
 }
 
 /* ---- CI ---- */
@@ -666,6 +755,7 @@ int main(void)
 		cmocka_unit_test(test_buildah_multistage),
 		cmocka_unit_test(test_buildah_git_follows_new_base),
 		cmocka_unit_test(test_command_backend),
+		cmocka_unit_test(test_buildah_tls_registry_with_credentials),
 		cmocka_unit_test(test_ci_jenkins),
 		cmocka_unit_test(test_ci_github),
 		cmocka_unit_test(test_ci_azure),
