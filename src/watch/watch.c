@@ -26,6 +26,7 @@
 #include "util/log.h"
 #include "vulndb/store.h"
 #include "watch/metrics.h"
+#include "watch/notify.h"
 #include "watch/poll.h"
 #include "watch/server.h"
 #include "watch/state.h"
@@ -71,6 +72,19 @@ static void logj(dd_watch *w, const char *level, const char *event, json_t *fiel
 		}
 	}
 	json_decref(fields);
+}
+
+/* POST a report to watch.notify_url (when set); takes the reference. */
+static void notify(dd_watch *w, json_t *report)
+{
+	if (w->f->watch.notify_url && report) {
+		char *body = json_dumps(report, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		dd_error e = DD_ERROR_INIT;
+		if (body && dd_notify_post(w->f->watch.notify_url, body, strlen(body), &e))
+			logj(w, "warn", "notify-failed", json_pack("{s:s}", "error", e.msg));
+		free(body);
+	}
+	json_decref(report);
 }
 
 static int64_t now_s(void)
@@ -897,6 +911,29 @@ static int work_round(dd_watch *w, int64_t round, dd_error *err)
 	if ((rc = dd_state_round_finish(w->st, round, now_s(), err)))
 		goto done;
 	logj(w, "info", "round-finished", json_pack("{s:I}", "round", (json_int_t)round));
+	if (w->f->watch.notify_url) {
+		dd_buf ch = DD_BUF_INIT;
+		json_t *builds = json_array(), *changes = json_array();
+		dd_state_builds_free(b, n);
+		b = NULL;
+		n = 0;
+		dd_state_builds(w->st, round, &b, &n, NULL);
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(builds, json_pack("{s:s, s:s, s:s?, s:s?, s:o?}", "image", b[i].image,
+								"status", dd_build_status_name(b[i].status),
+								"digest", b[i].digest, "reason", b[i].reason,
+								"scan", b[i].scan ? json_loads(b[i].scan, 0, NULL) : NULL));
+		dd_state_round_describe(w->st, round, &ch, NULL);
+		for (const char *p = dd_buf_cstr(&ch); p && *p;) {
+			const char *nl = strchr(p, '\n');
+			size_t l = nl ? (size_t)(nl - p) : strlen(p);
+			json_array_append_new(changes, json_stringn(p, l));
+			p += l + (nl != NULL);
+		}
+		dd_buf_release(&ch);
+		notify(w, json_pack("{s:s, s:I, s:o, s:o}", "event", "round-finished", "round",
+				    (json_int_t)round, "changes", changes, "builds", builds));
+	}
 done:
 	dd_state_builds_free(b, n);
 	return rc;
@@ -969,7 +1006,7 @@ static int rematch(dd_watch *w, dd_error *err)
 	char stamp[128], *old = NULL, **paths = NULL;
 	size_t np = 0;
 	dd_vulndb *db = NULL;
-	json_t *want = NULL;
+	json_t *want = NULL, *affected = NULL;
 	int rc;
 
 	if (db_stamp(w->db_path, stamp, sizeof(stamp)))
@@ -989,6 +1026,7 @@ static int rematch(dd_watch *w, dd_error *err)
 	}
 	if (!old) /* the first DB seen: the stored findings are the baseline */
 		goto remember;
+	affected = json_array();
 	if ((rc = dd_vulndb_open(&db, w->db_path, DD_VULNDB_RDONLY, err)) ||
 	    (rc = dd_invstore_list(w->inv_dir, &paths, &np, err)))
 		goto done;
@@ -1021,6 +1059,10 @@ static int rematch(dd_watch *w, dd_error *err)
 					logj(w, "warn", "newly-affected",
 					     json_pack("{s:s?, s:s, s:O}", "ref", dd_inventory_ref(inv),
 						       "digest", md->s, "added", added));
+					json_array_append_new(affected,
+							      json_pack("{s:s?, s:s, s:O}", "ref",
+									dd_inventory_ref(inv), "digest", md->s,
+									"added", added));
 					dd_invstore_update(paths[i], inv, base, fs, NULL);
 				}
 				json_decref(added);
@@ -1034,7 +1076,11 @@ static int rematch(dd_watch *w, dd_error *err)
 	}
 remember:
 	rc = dd_state_meta_set(w->st, "rematch_db", stamp, err);
+	if (json_array_size(affected)) {
+		notify(w, json_pack("{s:s, s:O}", "event", "newly-affected", "images", affected));
+	}
 done:
+	json_decref(affected);
 	free(paths);
 	free(old);
 	json_decref(want);
@@ -1198,8 +1244,9 @@ static long image_for_event(const dd_watch *w, const dd_push_event *ev)
 		if (!ev->repository || el > pl || strcmp(r.path + pl - el, ev->repository) != 0 ||
 		    (el < pl && r.path[pl - el - 1] != '/'))
 			continue;
-		if (ev->registry && ev->registry[0] && strcmp(ev->registry, r.domain) != 0)
-			continue;
+		/* ev->registry is not compared: payloads name the host as the
+		 * registry saw it (localhost vs 127.0.0.1, a proxy's name); the
+		 * event only makes us ask the registry now */
 		if (ev->tag && im->tag && strcmp(ev->tag, im->tag) != 0)
 			continue;
 		return (long)i;
@@ -1226,20 +1273,29 @@ int dd_watch_run(dd_watch *w, volatile sig_atomic_t *stop, dd_watch_report *rep,
 {
 	size_t n = w->f->n_images;
 	int64_t *due = dd_calloc(n + 1, sizeof(*due));
+	/* checks still owed to a webhook: the registry may notify before the
+	 * tag points at the new manifest (distribution does), so an unchanged
+	 * answer is asked again a second later, a few times */
+	unsigned char *owed = dd_calloc(n + 1, 1);
 	unsigned long seed = (unsigned long)time(NULL) ^ (unsigned long)getpid();
 	int rc = 0;
 	const char *secret = NULL;
 
-	if (!due)
+	if (!due || !owed) {
+		free(due);
+		free(owed);
 		return dd_error_oom(err);
+	}
 	if (w->f->watch.webhook_secret_env && !(secret = getenv(w->f->watch.webhook_secret_env))) {
 		free(due);
+		free(owed);
 		return dd_error_set(err, DD_EENV, "watch: environment variable %s (webhook secret) is not set",
 				    w->f->watch.webhook_secret_env);
 	}
 	if (w->f->watch.listen) {
 		if ((rc = dd_server_start(&w->server, w->f->watch.listen, secret, w->metrics, err))) {
 			free(due);
+			free(owed);
 			return rc;
 		}
 		logj(w, "info", "listening", json_pack("{s:s, s:i}", "listen", w->f->watch.listen, "port",
@@ -1261,6 +1317,12 @@ int dd_watch_run(dd_watch *w, volatile sig_atomic_t *stop, dd_watch_report *rep,
 									    "retry_after", (json_int_t)retry));
 			seed = seed * 6364136223846793005UL + 1442695040888963407UL;
 			due[i] = now + (retry > 0 ? retry : (int64_t)dd_poll_next_delay(iv, jitter, seed));
+			if (changed)
+				owed[i] = 0;
+			else if (owed[i] && !retry) {
+				owed[i]--;
+				due[i] = now + 1;
+			}
 		}
 		dd_error e = DD_ERROR_INIT;
 		int64_t deb = (int64_t)w->f->watch.debounce;
@@ -1304,6 +1366,7 @@ int dd_watch_run(dd_watch *w, volatile sig_atomic_t *stop, dd_watch_report *rep,
 					       i >= 0 ? w->f->images[i].name : NULL));
 				if (i >= 0) { /* verify with the registry now: never trust the payload */
 					due[i] = 0;
+					owed[i] = 3;
 					wait_ms = 0;
 				}
 			}
@@ -1312,6 +1375,7 @@ int dd_watch_run(dd_watch *w, volatile sig_atomic_t *stop, dd_watch_report *rep,
 	}
 	logj(w, "info", "stopped", NULL);
 	free(due);
+	free(owed);
 	*rep = w->total;
 	return rc;
 }
