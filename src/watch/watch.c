@@ -1230,6 +1230,13 @@ static unsigned interval_of(const dd_watch *w, size_t i, unsigned *jitter)
 	return fr && fr->poll_interval ? fr->poll_interval : 300;
 }
 
+static int same_registry(const char *a, const char *b)
+{
+	dd_ref ra, rb;
+	return dd_ref_parse(&ra, a, NULL) == 0 && dd_ref_parse(&rb, b, NULL) == 0 &&
+	       strcmp(ra.domain, rb.domain) == 0;
+}
+
 /* The fleet image a push event names (registry host optional), or -1. */
 static long image_for_event(const dd_watch *w, const dd_push_event *ev)
 {
@@ -1317,6 +1324,12 @@ int dd_watch_run(dd_watch *w, volatile sig_atomic_t *stop, dd_watch_report *rep,
 									    "retry_after", (json_int_t)retry));
 			seed = seed * 6364136223846793005UL + 1442695040888963407UL;
 			due[i] = now + (retry > 0 ? retry : (int64_t)dd_poll_next_delay(iv, jitter, seed));
+			if (retry > 0) /* the registry said slow down: all of its tags wait */
+				for (size_t k = 0; k < n; k++)
+					if (k != i && same_registry(w->f->images[k].image,
+								    w->f->images[i].image) &&
+					    due[k] < now + retry)
+						due[k] = now + retry;
 			if (changed)
 				owed[i] = 0;
 			else if (owed[i] && !retry) {
