@@ -233,6 +233,159 @@ done:
 	return hdr;
 }
 
+/* ---- following the CI build (Jenkins queue item / build, Azure run) ---- */
+
+typedef struct ci_probe {
+	enum dd_build_backend backend;
+	dd_http *h;
+	const char *auth;
+	const char *trigger;  /* the trigger URL: status URLs must be on its origin */
+	char *queue;          /* Jenkins: queue item api/json */
+	char *build;          /* Jenkins: build api/json; Azure: the run URL */
+	long number;          /* Jenkins build number */
+	int noted;
+} ci_probe;
+
+/* ref resolved against base; NULL when not on base's origin. */
+static char *same_origin_url(const char *base, const char *ref)
+{
+	CURLU *u = curl_url();
+	char *s = NULL, *out = NULL;
+
+	if (u && !curl_url_set(u, CURLUPART_URL, base, 0) && !curl_url_set(u, CURLUPART_URL, ref, 0) &&
+	    !curl_url_get(u, CURLUPART_URL, &s, 0) && dd_http_same_origin(base, s))
+		out = strdup(s);
+	curl_free(s);
+	curl_url_cleanup(u);
+	return out;
+}
+
+/* GET url as JSON (NULL on any failure: the probe just knows nothing). */
+static json_t *get_json(ci_probe *p, const char *url)
+{
+	static const char *const hdrs[] = { "Accept: application/json", NULL };
+	dd_http_response resp;
+	dd_buf body = DD_BUF_INIT_MAX(1 << 20);
+	dd_http_req req = { 0 };
+	dd_error e = DD_ERROR_INIT;
+	json_t *j = NULL;
+
+	memset(&resp, 0, sizeof(resp));
+	req.method = "GET";
+	req.url = url;
+	req.auth = p->auth;
+	req.headers = hdrs;
+	req.max_body = 1 << 20;
+	if (!dd_http_request(p->h, &req, &resp, &body, &e) && resp.status == 200)
+		j = json_loadb(dd_buf_cstr(&body), body.len, 0, NULL);
+	dd_http_response_release(&resp);
+	dd_buf_release(&body);
+	return j;
+}
+
+static int probe_jenkins(ci_probe *p, dd_buf *log, char *msg, size_t cap)
+{
+	json_t *j;
+	int rc = 0;
+
+	if (!p->build && p->queue) {
+		if (!(j = get_json(p, p->queue)))
+			return 0; /* not there (yet, or any more) */
+		json_t *ex = json_object_get(j, "executable");
+		const char *u = json_string_value(json_object_get(ex, "url"));
+		if (json_is_true(json_object_get(j, "cancelled"))) {
+			snprintf(msg, cap, "the Jenkins queue item was cancelled");
+			rc = -1;
+		} else if (u) {
+			dd_buf b = DD_BUF_INIT_MAX(16384);
+			char *abs = same_origin_url(p->trigger, u);
+			if (abs)
+				dd_buf_printf(&b, "%s%sapi/json", abs, abs[strlen(abs) - 1] == '/' ? "" : "/");
+			free(abs);
+			p->build = b.failed || !b.len ? (dd_buf_release(&b), NULL) : dd_buf_detach(&b, NULL);
+			p->number = (long)json_integer_value(json_object_get(ex, "number"));
+			if (p->build)
+				dd_build_note(log, "jenkins: build #%ld started", p->number);
+		}
+		json_decref(j);
+		if (rc || !p->build)
+			return rc;
+	}
+	if (!p->build || !(j = get_json(p, p->build)))
+		return 0;
+	const char *result = json_string_value(json_object_get(j, "result"));
+	if (!json_is_true(json_object_get(j, "building")) && result) {
+		char where[300];
+		safe_url(where, sizeof(where), p->build);
+		size_t wl = strlen(where);
+		if (wl > 8 && !strcmp(where + wl - 8, "api/json"))
+			where[wl - 8] = '\0';
+		if (!strcmp(result, "SUCCESS") || !strcmp(result, "UNSTABLE")) {
+			rc = 1;
+		} else {
+			snprintf(msg, cap, "Jenkins build #%ld finished %.40s (%.200s)", p->number, result, where);
+			rc = -1;
+		}
+		if (!p->noted++)
+			dd_build_note(log, "jenkins: build #%ld finished %s", p->number, result);
+	}
+	json_decref(j);
+	return rc;
+}
+
+static int probe_azure(ci_probe *p, dd_buf *log, char *msg, size_t cap)
+{
+	json_t *j = p->build ? get_json(p, p->build) : NULL;
+	int rc = 0;
+
+	if (!j)
+		return 0;
+	const char *state = json_string_value(json_object_get(j, "state"));
+	const char *result = json_string_value(json_object_get(j, "result"));
+	if (state && !strcmp(state, "completed")) {
+		long id = (long)json_integer_value(json_object_get(j, "id"));
+		if (result && !strcmp(result, "succeeded")) {
+			rc = 1;
+		} else {
+			snprintf(msg, cap, "Azure Pipelines run %ld completed: %.40s", id, result ? result : "unknown");
+			rc = -1;
+		}
+		if (!p->noted++)
+			dd_build_note(log, "azure: run %ld completed: %s", id, result ? result : "unknown");
+	}
+	json_decref(j);
+	return rc;
+}
+
+static int ci_probe_fn(void *ctx, dd_buf *log, char *msg, size_t cap)
+{
+	ci_probe *p = ctx;
+	return p->backend == DD_BUILD_JENKINS ? probe_jenkins(p, log, msg, cap)
+					      : probe_azure(p, log, msg, cap);
+}
+
+/* Where the CI says how its build goes, from the trigger's answer. */
+static void probe_init(ci_probe *p, const dd_http_response *resp, const dd_buf *body, dd_buf *log)
+{
+	if (p->backend == DD_BUILD_JENKINS && resp->location) {
+		char *abs = same_origin_url(p->trigger, resp->location);
+		dd_buf b = DD_BUF_INIT_MAX(16384);
+		if (abs)
+			dd_buf_printf(&b, "%s%sapi/json", abs, abs[strlen(abs) - 1] == '/' ? "" : "/");
+		free(abs);
+		p->queue = b.failed || !b.len ? (dd_buf_release(&b), NULL) : dd_buf_detach(&b, NULL);
+	} else if (p->backend == DD_BUILD_AZURE) {
+		json_t *j = json_loadb(dd_buf_cstr(body), body->len, 0, NULL);
+		const char *u = json_string_value(json_object_get(j, "url"));
+		char *abs = u ? same_origin_url(p->trigger, u) : NULL;
+		p->build = abs ? url_with(abs, NULL, "api-version=7.1") : NULL;
+		free(abs);
+		if (p->build)
+			dd_build_note(log, "azure: run %lld", (long long)json_integer_value(json_object_get(j, "id")));
+		json_decref(j);
+	}
+}
+
 static const char *ci_name(enum dd_build_backend b)
 {
 	return b == DD_BUILD_JENKINS ? "jenkins" : b == DD_BUILD_AZURE ? "azure" : "github";
@@ -326,7 +479,11 @@ int dd_build_ci(const dd_build_request *rq, dd_build_result *res, double deadlin
 				  resp.status, line[0] ? ": " : "", line);
 		goto done;
 	}
-	rc = dd_build_wait(rq, res, deadline, err);
+	ci_probe pr = { b->backend, h, auth, cr.url, NULL, NULL, 0, 0 };
+	probe_init(&pr, &resp, &body, &res->log);
+	rc = dd_build_wait(rq, res, deadline, pr.queue || pr.build ? ci_probe_fn : NULL, &pr, err);
+	free(pr.queue);
+	free(pr.build);
 done:
 	if (auth) {
 		explicit_bzero(auth, strlen(auth));
@@ -353,10 +510,11 @@ static void sleep_s(double s)
 }
 
 int dd_build_wait(const dd_build_request *rq, dd_build_result *res, double deadline,
-		  dd_error *err)
+		  dd_build_probe probe, void *probe_ctx, dd_error *err)
 {
 	const char *prev = rq->previous_digest, *env = getenv("DRYDOCK_BUILD_POLL");
-	double interval = 5, start = dd_build_now();
+	double interval = 5, first, start = dd_build_now();
+	int after_success = -1; /* polls left once the CI said it succeeded */
 	dd_registry *r = NULL;
 	char last[400] = "no answer yet";
 	unsigned polls = 0;
@@ -369,6 +527,7 @@ int dd_build_wait(const dd_build_request *rq, dd_build_result *res, double deadl
 		if (!*end && x > 0 && x <= 3600)
 			interval = x;
 	}
+	first = interval;
 	if ((rc = dd_ref_parse(&ref, res->ref, err)))
 		return rc;
 	dd_build_note(&res->log, "waiting for %s to %s%s", res->ref, prev ? "change from " : "appear",
@@ -407,6 +566,25 @@ int dd_build_wait(const dd_build_request *rq, dd_build_result *res, double deadl
 		}
 		free(mt);
 		interval = interval * 1.5 < POLL_MAX_S ? interval * 1.5 : POLL_MAX_S;
+		if (after_success > 0) {
+			after_success--;
+			interval = first;
+		} else if (after_success == 0) {
+			rc = dd_error_set(err, DD_EENV, "the CI build succeeded but %s %s (the job must push exactly that tag)",
+					  res->ref, prev ? "did not change" : "does not exist");
+			break;
+		} else if (probe) {
+			char why[400] = "";
+			int st = probe(probe_ctx, &res->log, why, sizeof(why));
+			if (st < 0) {
+				rc = dd_error_set(err, DD_EENV, "%s", why);
+				break;
+			}
+			if (st > 0) { /* a few more quick polls, then give up */
+				after_success = 3;
+				interval = first;
+			}
+		}
 	}
 	dd_registry_free(r);
 	return rc;

@@ -125,9 +125,15 @@ int dd_build_command(const dd_build_request *rq, dd_build_result *res, double de
 		     dd_error *err);
 int dd_build_ci(const dd_build_request *rq, dd_build_result *res, double deadline, dd_error *err);
 
+/* What the CI says about the build it started: 0 running or unknown,
+ * 1 finished successfully, -1 failed (why in msg). */
+typedef int (*dd_build_probe)(void *ctx, dd_buf *log, char *msg, size_t cap);
+
 /* Poll REPO:TAG until its digest differs from rq->previous_digest (or
- * exists, when that is NULL); the digest goes into res->digest. */
+ * exists, when that is NULL); the digest goes into res->digest.  With a
+ * probe, a failed CI build ends the wait at once, and a successful one
+ * that did not change the tag after a few more polls. */
 int dd_build_wait(const dd_build_request *rq, dd_build_result *res, double deadline,
-		  dd_error *err);
+		  dd_build_probe probe, void *probe_ctx, dd_error *err);
 
 #endif

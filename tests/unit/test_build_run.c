@@ -747,6 +747,55 @@ static void test_ci_failures(void **state)
 	assert_non_null(strstr(e.msg, "timed out after"));
 	assert_non_null(strstr(e.msg, "(unchanged)"));
 	dd_build_result_release(&res);
+
+	/* The Jenkins job fails: noticed from the build's result, long before
+	 * the timeout. */
+	rcv_start(&r, "failing", "--exec 'sleep 0.3; exit 3'");
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/job/app", r.port);
+	memset(&b, 0, sizeof(b));
+	b.backend = DD_BUILD_JENKINS;
+	b.url = url;
+	b.user = "bot";
+	b.token_env = "DD_TEST_JENKINS_TOKEN";
+	b.timeout = 120;
+	im = app_image("ci-j", b);
+	t0 = time(NULL);
+	rc = build(&im, work, prev, &res, &e);
+	rcv_stop(&r);
+	assert_int_equal(rc, DD_EENV);
+	assert_true(time(NULL) - t0 <= 20);
+	print_message("failed job: %s\n", e.msg);
+	assert_non_null(strstr(e.msg, "build ci-j: Jenkins build #12 finished FAILURE"));
+	assert_non_null(strstr(res.log.data, "jenkins: build #12 started"));
+	dd_build_result_release(&res);
+
+	/* The Azure run succeeds but pushes nothing: a few more polls, then an
+	 * error saying so. */
+	rcv_start(&r, "nopush", "--exec 'true'");
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/org/proj/_apis/pipelines/3/runs", r.port);
+	memset(&b, 0, sizeof(b));
+	b.backend = DD_BUILD_AZURE;
+	b.url = url;
+	b.token_env = "DD_TEST_AZ_TOKEN";
+	b.timeout = 120;
+	im = app_image("ci-j", b);
+	t0 = time(NULL);
+	rc = build(&im, work, prev, &res, &e);
+	rcv_stop(&r);
+	assert_int_equal(rc, DD_EENV);
+	assert_true(time(NULL) - t0 <= 20);
+	print_message("no push: %s\n", e.msg);
+	assert_non_null(strstr(e.msg, "the CI build succeeded but "));
+	assert_non_null(strstr(e.msg, "did not change"));
+	assert_non_null(strstr(res.log.data, "azure: run 42 completed: succeeded"));
+	/* The status was asked with the same credentials, api-version added. */
+	json_t *st = rcv_request(&r, 1);
+	assert_string_equal(json_string_value(json_object_get(st, "method")), "GET");
+	assert_string_equal(json_string_value(json_object_get(st, "path")),
+			    "/org/proj/_apis/pipelines/3/runs/42?api-version=7.1");
+	assert_string_equal(hdr(st, "authorization"), "Basic OnRvay1h");
+	json_decref(st);
+	dd_build_result_release(&res);
 }
 
 int main(void)
