@@ -148,7 +148,8 @@ static int start(const dd_build_proc *p, pid_t *pid, int *outfd, int *errfd, dd_
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	if (src) {
-		rc = dd_error_set(err, DD_EENV, "cannot run %s: %s", p->argv[0], strerror(src));
+		rc = dd_error_set(err, DD_EENV, "cannot run %s%s%s: %s", p->argv[0], p->cwd ? " in " : "",
+				  p->cwd ? p->cwd : "", strerror(src));
 		goto done;
 	}
 	*outfd = o[0];
