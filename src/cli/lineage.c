@@ -11,15 +11,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "image/image.h"
 #include "lineage/lineage.h"
 #include "util/buf.h"
+#include "watch/state.h"
 #include "util/banned.h"
 
 static struct {
-	const char *format, *output, *dockerfile, *build_arg, *known, *target;
+	const char *format, *output, *dockerfile, *build_arg, *known, *target, *state;
 	struct dd_image_cli img;
 } o;
 
@@ -32,6 +34,9 @@ static const struct dd_opt opts[] = {
 	  "the Dockerfile stage that was built (default: the last)" },
 	{ "known", 0, DD_OPT_STR, &o.known, "IMAGE",
 	  "another image that may be a base (repeat); not reported itself" },
+	{ "state", 0, DD_OPT_STR, &o.state, "PATH",
+	  "the 'drydock watch' state whose recorded FROM digests are evidence (default: "
+	  "$XDG_STATE_HOME/drydock/watch.sqlite when it exists)" },
 	{ "format", 'f', DD_OPT_STR, &o.format, "FORMAT", "output format: table (default) or json" },
 	{ "output", 'o', DD_OPT_STR, &o.output, "FILE", "write to FILE instead of standard output" },
 	DD_IMAGE_CLI_OPTS(o.img),
@@ -41,7 +46,8 @@ static const struct dd_opt opts[] = {
 static const struct dd_cmdspec spec = {
 	"lineage", "IMAGE... [options]",
 	"Show each image's base, the base's base, and how each link was found.",
-	"A link comes from the Dockerfile (--dockerfile: the runtime stage's FROM), the\n"
+	"A link comes from what drydock's own build recorded (--state), the Dockerfile\n"
+	"(--dockerfile: the runtime stage's FROM), the\n"
 	"org.opencontainers.image.base.name/.digest annotations, or the layers: among\n"
 	"the IMAGEs and --known images, the one whose layer diffIDs are the longest\n"
 	"proper prefix of this image's is its base.  With --dockerfile and no IMAGE,\n"
@@ -190,7 +196,7 @@ static json_t *link_json(const dd_lineage_link *l, const dd_lineage_image *imgs)
 		json_object_set_new(x, "image", json_string(imgs[l->image].ref));
 	json_object_set_new(x, "how", json_string(dd_lineage_how_name(l->how)));
 	json_array_append_new(ev, json_string(dd_lineage_how_name(l->how)));
-	for (int b = 1; b <= DD_LINEAGE_LAYERS; b <<= 1)
+	for (int b = 1; b <= DD_LINEAGE_RECORDED; b <<= 1)
 		if ((l->evidence & b) && b != l->how)
 			json_array_append_new(ev, json_string(dd_lineage_how_name(b)));
 	json_object_set_new(x, "evidence", ev);
@@ -326,6 +332,8 @@ struct opened {
 	dd_image **img;
 	dd_lineage_image *li;
 	const char ***ids;
+	char **rec;     /* 2 per image: recorded FROM name and digest */
+	dd_state *state; /* the watch state, or NULL */
 	size_t n;
 };
 
@@ -334,7 +342,13 @@ static void opened_free(struct opened *op)
 	for (size_t i = 0; i < op->n; i++) {
 		dd_image_free(op->img ? op->img[i] : NULL);
 		free(op->ids ? (void *)op->ids[i] : NULL);
+		if (op->rec) {
+			free(op->rec[2 * i]);
+			free(op->rec[2 * i + 1]);
+		}
 	}
+	free(op->rec);
+	dd_state_close(op->state);
 	free(op->img);
 	free(op->li);
 	free(op->ids);
@@ -361,6 +375,23 @@ static int open_one(struct opened *op, size_t i, const char *ref, const dd_image
 		li->index_digest = dd_image_index_digest(img)->s;
 	li->base_name = dd_image_annotation(img, "org.opencontainers.image.base.name");
 	li->base_digest = dd_image_annotation(img, "org.opencontainers.image.base.digest");
+	if (op->state && li->digest) { /* (a): what our own build of it recorded */
+		char *froms = NULL;
+		if (dd_state_froms_of(op->state, li->digest, &froms, NULL) == 0 && froms) {
+			json_t *a = json_loads(froms, 0, NULL);
+			for (size_t k = 0; k < json_array_size(a); k++) {
+				json_t *x = json_array_get(a, k);
+				if (!json_is_true(json_object_get(x, "runtime")))
+					continue;
+				op->rec[2 * i] = dd_strdup(json_string_value(json_object_get(x, "ref")));
+				op->rec[2 * i + 1] = dd_strdup(json_string_value(json_object_get(x, "digest")));
+			}
+			json_decref(a);
+			li->recorded_name = op->rec[2 * i];
+			li->recorded_digest = op->rec[2 * i + 1];
+		}
+		free(froms);
+	}
 	nl = dd_image_layer_count(img);
 	if (!(op->ids[i] = calloc(nl ? nl : 1, sizeof(char *))))
 		return dd_error_oom(err);
@@ -429,9 +460,25 @@ int dd_cmd_lineage(int argc, char **argv, dd_error *err)
 	total = nimg + known.n;
 	op.n = total;
 	if (!(op.img = calloc(total, sizeof(*op.img))) || !(op.li = calloc(total, sizeof(*op.li))) ||
-	    !(op.ids = calloc(total, sizeof(*op.ids)))) {
+	    !(op.ids = calloc(total, sizeof(*op.ids))) || !(op.rec = calloc(2 * total, sizeof(*op.rec)))) {
 		rc = dd_error_oom(err);
 		goto done;
+	}
+	{ /* the watch state: only an existing file, never created here */
+		dd_buf sp = DD_BUF_INIT;
+		if (o.state ? dd_buf_puts(&sp, o.state) == 0 : dd_state_default_path(&sp, NULL) == 0) {
+			if (access(dd_buf_cstr(&sp), R_OK) == 0) {
+				if ((rc = dd_state_open(&op.state, dd_buf_cstr(&sp), err))) {
+					dd_buf_release(&sp);
+					goto done;
+				}
+			} else if (o.state) {
+				rc = dd_error_set(err, DD_EUSAGE, "lineage: --state %s: no such file", o.state);
+				dd_buf_release(&sp);
+				goto done;
+			}
+		}
+		dd_buf_release(&sp);
 	}
 	for (size_t i = 0; i < total; i++) {
 		const char *ref = i < nimg ? (npos ? argv[1 + i] : o.dockerfile) : known.v[i - nimg];

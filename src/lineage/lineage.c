@@ -148,6 +148,7 @@ const char *dd_lineage_how_name(int how)
 	case DD_LINEAGE_DOCKERFILE: return "dockerfile";
 	case DD_LINEAGE_ANNOTATION: return "annotation";
 	case DD_LINEAGE_LAYERS: return "layers";
+	case DD_LINEAGE_RECORDED: return "recorded";
 	}
 	return "none";
 }
@@ -196,7 +197,16 @@ int dd_lineage_link_of(dd_lineage_link *out, const dd_lineage_image *images, siz
 	memset(out, 0, sizeof(*out));
 	out->image = -1;
 	out->shared = -1;
-	if (from_given && from_base) {
+	if (me->recorded_name || me->recorded_digest) {
+		out->how = DD_LINEAGE_RECORDED;
+		name = me->recorded_name;
+		digest = me->recorded_digest;
+		if (me->base_digest && digest && !strcmp(me->base_digest, digest))
+			out->evidence |= DD_LINEAGE_ANNOTATION;
+		if (from_given && from_base && name && declared_matches(from_base, NULL,
+			 &(dd_lineage_image){ .ref = name }))
+			out->evidence |= DD_LINEAGE_DOCKERFILE;
+	} else if (from_given && from_base) {
 		out->how = DD_LINEAGE_DOCKERFILE;
 		name = from_base;
 		digest = name_digest(from_base);

@@ -91,8 +91,9 @@ enum {
 	DD_LINEAGE_DOCKERFILE = 1, /* the FROM of the Dockerfile's runtime stage */
 	DD_LINEAGE_ANNOTATION = 2, /* org.opencontainers.image.base.name/.digest */
 	DD_LINEAGE_LAYERS = 4,     /* longest proper diffID prefix */
+	DD_LINEAGE_RECORDED = 8,   /* the FROM digest drydock's own build recorded */
 };
-/* "dockerfile", "annotation", "layers" (one bit). */
+/* "dockerfile", "annotation", "layers", "recorded" (one bit). */
 const char *dd_lineage_how_name(int how);
 
 /* What is known about one image (all borrowed). */
@@ -103,6 +104,8 @@ typedef struct dd_lineage_image {
 	dd_lineage_layers layers;
 	const char *base_name;      /* the base annotations, or NULL */
 	const char *base_digest;
+	const char *recorded_name;  /* the runtime FROM drydock's build of this */
+	const char *recorded_digest; /* image recorded (watch state), or NULL */
 } dd_lineage_image;
 
 /* One link of a chain: the base of an image (strings borrowed from the
@@ -111,14 +114,16 @@ typedef struct dd_lineage_link {
 	const char *base;   /* the declared name, else the found image's ref */
 	const char *digest; /* the declared digest, else the found image's; or NULL */
 	long image;         /* index of the image it resolved to, or -1 */
-	int how;            /* the strongest evidence: dockerfile > annotation > layers */
+	int how;            /* the strongest evidence: recorded > dockerfile >
+			       annotation > layers */
 	int evidence;       /* every kind of evidence that agrees (bits) */
 	long shared;        /* leading layers shared with images[image]; -1 unknown */
 } dd_lineage_link;
 
 /*
  * The base of images[self] among images[0..n).  Declared evidence comes
- * first: from_base (the Dockerfile's runtime base: its FROM image, or NULL
+ * first: what drydock's own build recorded (recorded_name/_digest), then
+ * from_base (the Dockerfile's runtime base: its FROM image, or NULL
  * for scratch; pass from_given = 0 when there is no Dockerfile), then the
  * image's annotations.  A declared base is matched to one of the images by
  * digest (manifest or index) or, for registry references, by normalised

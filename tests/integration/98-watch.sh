@@ -169,6 +169,11 @@ jq -e --arg d "$app1" '.builds[-1] | .status == "succeeded" and .digest == $d' "
 skopeo inspect --tls-verify=false --raw "docker://$reg/app@$app1" | grep -q "$base1" &&
 	ok "the rebuilt app is built on the new base digest" || fail "the rebuilt app is built on the new base digest"
 
+# lineage (a): the FROM digest drydock's build recorded is the strongest evidence
+"$DRYDOCK" lineage --state "$TMP/state/watch.sqlite" --format json "$reg/app@$app1" >"$TMP/lin.json" 2>"$TMP/err"
+jq -e --arg d "$base1" '.images[0].chain[0] | .how == "recorded" and .digest == $d' "$TMP/lin.json" >/dev/null &&
+	ok "lineage: the recorded FROM digest is the base link" || fail "lineage: the recorded FROM digest" "$(head -c 600 "$TMP/lin.json"; cat "$TMP/err")"
+
 # 3. again: nothing
 expect_exit 0 "second pass with nothing new" watch
 [ "$(commits)" = 2 ] && ok "no new commit" || fail "no new commit"
