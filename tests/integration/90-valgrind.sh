@@ -29,6 +29,12 @@ vg "inspect of a missing image (error path)" inspect "oci:$TMP/nope"
 vg "version-cmp" version-cmp deb 1:2.0-1 2.0~rc1
 vg "ls" ls --format json "docker-archive:$alpine" /etc
 vg "lineage (inference)" lineage "docker-archive:$alpine" --known "docker-archive:$alpine"
+# drydock watch: a pass whose registry is down (check errors), status, a bad fleet file
+printf 'images:\n  - name: base\n    image: 127.0.0.1:9/base:1\nwatch:\n  state: %s/state/w.sqlite\n' "$TMP" >"$TMP/fleet.yaml"
+vg "watch --once, registry down (error path)" watch --once --config "$TMP/fleet.yaml" --log "$TMP/watch.log" --db "$TMP/none.sqlite"
+vg "watch status" watch status --config "$TMP/fleet.yaml" --format json
+printf 'images:\n  - name: base\n    image: x\n    password: inline\n' >"$TMP/bad.yaml"
+vg "watch with an invalid fleet file (error path)" watch --once --config "$TMP/bad.yaml"
 # Hostile images must fail cleanly too (error paths free what they took).
 if python3 "$DD_ROOT/tests/hostile/gen.py" "$TMP/hostile" >/dev/null 2>&1; then
 	for c in path-traversal truncated-gzip gzip-bad-crc manifest-digest-mismatch diffid-mismatch index-cycle hardlink-missing; do
