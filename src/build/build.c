@@ -18,7 +18,6 @@
 #include "lineage/lineage.h"
 #include "util/banned.h"
 
-#define SECRET_FILE_MAX ((size_t)64 << 10)
 
 /* ---- the log ---- */
 
@@ -372,6 +371,36 @@ done:
 	return rc;
 }
 
+int dd_build_runtime_base(const dd_fleet_build *b, char **ref, dd_error *err)
+{
+	dd_build_ctx c;
+	dd_build_base *v = NULL;
+	dd_buf path = DD_BUF_INIT;
+	size_t n = 0;
+	int rc;
+
+	*ref = NULL;
+	if (!b->context || b->git_url)
+		return 0;
+	memset(&c, 0, sizeof(c));
+	if (dd_buf_printf(&path, "%s/%s", b->context, b->dockerfile ? b->dockerfile : "Dockerfile"))
+		return dd_error_oom(err);
+	c.dir = b->context;
+	c.dockerfile = path.data;
+	if (!(rc = dd_build_bases(&v, &n, &c, b, err))) {
+		for (size_t i = 0; i < n; i++)
+			if (v[i].runtime) {
+				char buf[600];
+				dd_ref_format(&v[i].ref, buf, sizeof(buf));
+				if (!(*ref = dd_strdup(buf)))
+					rc = dd_error_oom(err);
+			}
+	}
+	dd_build_bases_free(v, n);
+	dd_buf_release(&path);
+	return rc;
+}
+
 void dd_build_bases_free(dd_build_base *v, size_t n)
 {
 	for (size_t i = 0; v && i < n; i++) {
@@ -492,34 +521,6 @@ const dd_fleet_registry *dd_build_registry_for(const dd_build_request *rq, const
 	return NULL;
 }
 
-int dd_build_password(const dd_fleet_registry *r, char **out, dd_error *err)
-{
-	*out = NULL;
-	if (r->password_env && *r->password_env) {
-		const char *v = getenv(r->password_env);
-		if (!v)
-			return dd_error_set(err, DD_EENV, "registry %s: environment variable %s is not set",
-					    r->host, r->password_env);
-		return (*out = strdup(v)) ? 0 : dd_error_oom(err);
-	}
-	if (r->password_file && *r->password_file) {
-		dd_buf b = DD_BUF_INIT;
-		int rc = read_small(r->password_file, SECRET_FILE_MAX, &b, err);
-		if (rc) {
-			explicit_bzero(b.data, b.len);
-			dd_buf_release(&b);
-			return dd_error_prefix(err, "registry %s: password file", r->host);
-		}
-		while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
-			b.data[--b.len] = '\0';
-		*out = strdup(dd_buf_cstr(&b));
-		explicit_bzero(b.data, b.len);
-		dd_buf_release(&b);
-		return *out ? 0 : dd_error_oom(err);
-	}
-	return 0;
-}
-
 int dd_build_open_registry(dd_registry **out, const dd_build_request *rq, const dd_ref *ref,
 			   dd_error *err)
 {
@@ -533,7 +534,7 @@ int dd_build_open_registry(dd_registry **out, const dd_build_request *rq, const 
 		o.tls_verify = !fr->insecure;
 		o.ca_file = fr->ca_file;
 		if (fr->username) {
-			if ((rc = dd_build_password(fr, &pass, err)))
+			if ((rc = dd_fleet_password(fr, &pass, err)))
 				return rc;
 			o.username = fr->username;
 			o.password = pass ? pass : "";

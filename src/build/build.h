@@ -89,6 +89,15 @@ typedef struct dd_build_result {
 int dd_build_run(const dd_build_request *rq, dd_build_result *out, dd_error *err);
 void dd_build_result_release(dd_build_result *r);
 
+/*
+ * The runtime base of a recipe with a context directory (not git): the
+ * FROM of its Dockerfile's target stage, after ARG expansion with the
+ * recipe's args, normalised ("docker.io/library/debian:12"); *ref NULL for
+ * scratch or a git context (malloc'd, caller frees).  DD_EINPUT for a
+ * Dockerfile that does not parse, DD_EENV when it cannot be read.
+ */
+int dd_build_runtime_base(const dd_fleet_build *b, char **ref, dd_error *err);
+
 /* ---- pieces, exposed for tests and the watcher ---- */
 
 /* The values a command template or a CI trigger receives (NULL = ""). */

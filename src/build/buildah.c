@@ -121,7 +121,7 @@ static int prepare_registries(bh *b, const dd_ref *target, const dd_build_base *
 		if (r->username) {
 			char *pass = NULL, *up = NULL, *enc = NULL;
 			size_t ul = strlen(r->username);
-			if ((rc = dd_build_password(r, &pass, err)))
+			if ((rc = dd_fleet_password(r, &pass, err)))
 				goto done;
 			size_t pl = pass ? strlen(pass) : 0;
 			up = malloc(ul + pl + 2);

@@ -76,10 +76,6 @@ void dd_build_context_release(dd_build_ctx *c);
 /* The fleet's settings for a registry host, or NULL. */
 const dd_fleet_registry *dd_build_registry_for(const dd_build_request *rq, const char *host);
 
-/* The password of a registry entry (from password_env or password_file),
- * malloc'd into *out, NULL when none.  DD_EENV when the variable is unset
- * or the file unreadable (never showing the secret). */
-int dd_build_password(const dd_fleet_registry *r, char **out, dd_error *err);
 
 /* A session on ref's repository with the fleet's settings for its host. */
 int dd_build_open_registry(dd_registry **out, const dd_build_request *rq, const dd_ref *ref,

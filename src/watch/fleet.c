@@ -1548,3 +1548,54 @@ long dd_fleet_duration(const char *s)
 	v *= mult;
 	return v > (unsigned long long)MAX_DURATION ? -1 : (long)v;
 }
+
+/* The password a registry entry refers to (malloc'd), from its variable or
+ * file; trailing newlines dropped. */
+int dd_fleet_password(const dd_fleet_registry *fr, char **out, dd_error *err)
+{
+	dd_buf b = DD_BUF_INIT_MAX(DD_FLEET_SECRET_MAX);
+	FILE *f = NULL;
+	int rc = 0;
+
+	*out = NULL;
+	if (!fr->password_env && !fr->password_file)
+		return 0;
+	if (fr->password_env) {
+		const char *v = getenv(fr->password_env);
+		if (!v)
+			return dd_error_set(err, DD_EENV, "registry %s: environment variable %s "
+					    "(password_env) is not set", fr->host, fr->password_env);
+		dd_buf_append(&b, v, strlen(v));
+	} else {
+		char chunk[4096];
+		size_t got;
+		f = fopen(fr->password_file, "rb");
+		if (!f)
+			return dd_error_set(err, DD_EENV, "registry %s: cannot open password_file %s: %s",
+					    fr->host, fr->password_file, strerror(errno));
+		while (!b.failed && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			dd_buf_append(&b, chunk, got);
+		memset(chunk, 0, sizeof(chunk));
+		if (ferror(f)) {
+			rc = dd_error_set(err, DD_EENV, "registry %s: cannot read password_file %s",
+					  fr->host, fr->password_file);
+			goto done;
+		}
+	}
+	if (b.failed) {
+		rc = dd_error_set(err, DD_EINPUT, "registry %s: the password is larger than 64 KiB", fr->host);
+		goto done;
+	}
+	while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
+		b.len--;
+	*out = dd_strndup(b.data ? b.data : "", b.len);
+	if (!*out)
+		rc = dd_error_oom(err);
+done:
+	if (f)
+		fclose(f);
+	if (b.data)
+		memset(b.data, 0, b.len);
+	dd_buf_release(&b);
+	return rc;
+}

@@ -151,6 +151,14 @@ void dd_fleet_free(dd_fleet *f);
 
 /* The settings for a registry host (exact match), or NULL. */
 const dd_fleet_registry *dd_fleet_registry_for(const dd_fleet *f, const char *host);
+/* The password or token a registry entry refers to (malloc'd; the caller
+ * wipes and frees it), read from its password_env variable or its
+ * password_file (symlinks followed, as Kubernetes secret mounts are; at most
+ * DD_FLEET_SECRET_MAX bytes; trailing newlines dropped); *out NULL when the
+ * entry names none.  DD_EENV when the variable is unset or the file
+ * unreadable. */
+#define DD_FLEET_SECRET_MAX ((size_t)64 << 10)
+int dd_fleet_password(const dd_fleet_registry *r, char **out, dd_error *err);
 /* The image with that name, or NULL. */
 const dd_fleet_image *dd_fleet_image_named(const dd_fleet *f, const char *name);
 /* "duration" text to seconds: "90", "30s", "5m", "2h", "1d"; -1 when invalid. */

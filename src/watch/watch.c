@@ -124,32 +124,10 @@ static long image_for_ref(const dd_fleet *f, const char *ref)
 	return -1;
 }
 
-static int read_small(const char *path, char **data, size_t *len, size_t max)
-{
-	FILE *fp = fopen(path, "rb");
-	dd_buf b = DD_BUF_INIT_MAX(max);
-	char chunk[65536];
-	size_t n;
-	if (!fp)
-		return -1;
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		if (dd_buf_append(&b, chunk, n))
-			break;
-	int bad = ferror(fp) || b.failed;
-	fclose(fp);
-	if (bad) {
-		dd_buf_release(&b);
-		return -1;
-	}
-	*data = dd_buf_detach(&b, len);
-	dd_buf_release(&b);
-	return *data ? 0 : -1;
-}
-
 /*
  * The base of fleet image i: `base:` when given; else the runtime stage's
- * FROM of its Dockerfile (context directory); else the last FROM its most
- * recent build recorded.  Returns the fleet index or -1.
+ * FROM of its Dockerfile (context directory); else the runtime FROM its
+ * running build recorded (git contexts).  Returns the fleet index or -1.
  */
 static long find_base(dd_watch *w, size_t i)
 {
@@ -161,41 +139,15 @@ static long find_base(dd_watch *w, size_t i)
 		return image_for_ref(w->f, im->base);
 	if (b->backend == DD_BUILD_NONE)
 		return -1;
-	if (b->context) {
-		dd_buf path = DD_BUF_INIT;
-		char *text = NULL;
-		size_t len = 0;
-		dd_dockerfile *df = NULL;
-		dd_error e = DD_ERROR_INIT;
-		const char **args = dd_calloc(b->n_args + 1, sizeof(*args));
-		char **owned = dd_calloc(b->n_args + 1, sizeof(*owned));
-		for (size_t a = 0; args && owned && a < b->n_args; a++) {
-			dd_buf kv = DD_BUF_INIT;
-			dd_buf_printf(&kv, "%s=%s", b->args[a].key, b->args[a].value);
-			owned[a] = dd_buf_detach(&kv, NULL);
-			dd_buf_release(&kv);
-			args[a] = owned[a] ? owned[a] : "";
-		}
-		dd_buf_printf(&path, "%s/%s", b->context, b->dockerfile ? b->dockerfile : "Dockerfile");
-		if (args && owned && !path.failed &&
-		    read_small(dd_buf_cstr(&path), &text, &len, DD_DOCKERFILE_MAX) == 0 &&
-		    dd_dockerfile_parse(&df, text, len, args, b->n_args, &e) == 0) {
-			long t = dd_dockerfile_target(df, b->target);
-			if (t >= 0 && df->stages[t].base)
-				found = image_for_ref(w->f, df->stages[t].base);
-		} else if (e.code) {
-			logj(w, "warn", "dockerfile", json_pack("{s:s, s:s}", "image", im->name, "error", e.msg));
-		}
-		dd_dockerfile_free(df);
-		free(text);
-		dd_buf_release(&path);
-		for (size_t a = 0; owned && a < b->n_args; a++)
-			free(owned[a]);
-		free(owned);
-		free(args);
-		if (found >= 0)
-			return found;
-	}
+	char *from = NULL;
+	dd_error e = DD_ERROR_INIT;
+	if (dd_build_runtime_base(b, &from, &e))
+		logj(w, "warn", "dockerfile", json_pack("{s:s, s:s}", "image", im->name, "error", e.msg));
+	else if (from)
+		found = image_for_ref(w->f, from);
+	free(from);
+	if (found >= 0)
+		return found;
 	/* (a) what our last build of it recorded */
 	char *digest = NULL, *froms = NULL;
 	if (dd_state_running_get(w->st, im->name, &digest, NULL) == 0 && digest &&
@@ -233,6 +185,7 @@ static void regopts_release(regopts *r)
 static int regopts_for(dd_watch *w, const char *ref, regopts *out, dd_error *err)
 {
 	dd_ref r;
+	int rc;
 	memset(out, 0, sizeof(*out));
 	dd_registry_opts_init(&out->ro);
 	if (dd_ref_parse(&r, ref, err))
@@ -243,20 +196,8 @@ static int regopts_for(dd_watch *w, const char *ref, regopts *out, dd_error *err
 	out->ro.tls_verify = !fr->insecure;
 	out->ro.ca_file = fr->ca_file;
 	out->ro.username = fr->username;
-	if (fr->password_env) {
-		const char *v = getenv(fr->password_env);
-		if (!v)
-			return dd_error_set(err, DD_EENV, "registry %s: environment variable %s is not set",
-					    fr->host, fr->password_env);
-		out->password = dd_strdup(v);
-	} else if (fr->password_file) {
-		size_t len = 0;
-		if (read_small(fr->password_file, &out->password, &len, 65536))
-			return dd_error_set(err, DD_EENV, "registry %s: cannot read %s", fr->host,
-					    fr->password_file);
-		while (len && (out->password[len - 1] == '\n' || out->password[len - 1] == '\r'))
-			out->password[--len] = 0;
-	}
+	if ((rc = dd_fleet_password(fr, &out->password, err)))
+		return rc;
 	out->ro.password = out->password;
 	return 0;
 }
