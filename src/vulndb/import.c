@@ -507,7 +507,15 @@ static int finish(dd_vimport *im, const char *what, dd_error *err)
 	dd_vulndb_source_meta meta;
 	int rc;
 
-	if (st->files == 0) {
+	for (size_t i = 0; i < im->opts->n_delete; i++) {
+		int found = 0;
+		if ((rc = dd_vulndb_delete_advisory(im->db, im->opts->delete_ids[i], &found, err))) {
+			dd_vulndb_source_rollback(im->db);
+			return rc;
+		}
+		st->deleted += found;
+	}
+	if (st->files == 0 && !im->opts->incremental) {
 		dd_vulndb_source_rollback(im->db);
 		return dd_error_set(err, DD_EINPUT, "%s: no vulnerability feed files found%s", what,
 				    st->last_error[0] ? " (see the warnings above)" : "");
@@ -530,6 +538,7 @@ static int finish(dd_vimport *im, const char *what, dd_error *err)
 	meta.url = im->opts->url;
 	meta.etag = im->opts->etag;
 	meta.last_modified = im->opts->last_modified;
+	meta.cursor = im->opts->cursor;
 	if (im->opts->kind && *im->opts->kind && st->kind[0] &&
 	    strcmp(im->opts->kind, st->kind) != 0) {
 		dd_vulndb_source_rollback(im->db);
@@ -550,6 +559,8 @@ static int begin(dd_vimport *im, dd_vulndb *db, const dd_vulndb_import_opts *opt
 	im->st = st;
 	if (!opts->source || !*opts->source)
 		return dd_error_set(err, DD_EUSAGE, "import: no source name");
+	if (opts->incremental)
+		return dd_vulndb_source_begin_incremental(db, opts->source, NULL, opts->url, err);
 	return dd_vulndb_source_begin(db, opts->source, NULL, opts->url, err);
 }
 

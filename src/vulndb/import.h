@@ -42,6 +42,15 @@ typedef struct dd_vulndb_import_opts {
 	 * imports. */
 	const char *url, *etag, *last_modified;
 	const char *kind;   /* expected kind ("osv", "csaf-vex", ...), or NULL */
+	/* Incremental update (db update of Red Hat's changes.csv): keep the
+	 * source's rows; a record replaces the stored record with its id;
+	 * then the advisories delete_ids[0..n_delete) are removed.  No input
+	 * file at all is fine then.  `cursor` is stored with the source
+	 * (sources.cursor) on success; NULL keeps it. */
+	int incremental;
+	const char *const *delete_ids;
+	size_t n_delete;
+	const char *cursor;
 } dd_vulndb_import_opts;
 
 typedef struct dd_vulndb_import_stats {
@@ -50,6 +59,7 @@ typedef struct dd_vulndb_import_stats {
 	int64_t advisories; /* advisory rows added (distinct ids in the source) */
 	int64_t affected;   /* affected rows added */
 	int64_t skipped;    /* records, entries or files skipped as malformed */
+	int64_t deleted;    /* advisories removed (incremental: delete_ids found) */
 	char kind[32];      /* "osv", "alpine-secdb", "debian-tracker", "debian-list",
 			       "ubuntu-uct", "cve", "csaf-vex", "csaf-advisory", "mixed" */
 	char last_error[512];

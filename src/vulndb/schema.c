@@ -94,6 +94,8 @@ static const struct dd_vulndb_migration migrations[] = {
 	{ 2, "sources: checked_at and update_error (db update)",
 	  "ALTER TABLE sources ADD COLUMN checked_at INTEGER;\n"
 	  "ALTER TABLE sources ADD COLUMN update_error TEXT;\n" },
+	{ 3, "sources: cursor (incremental updates: Red Hat changes.csv)",
+	  "ALTER TABLE sources ADD COLUMN cursor TEXT;\n" },
 };
 
 const struct dd_vulndb_migration *dd_vulndb_migrations(size_t *n)

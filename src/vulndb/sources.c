@@ -40,9 +40,10 @@ int dd_vulndb_sources_default_text(dd_buf *o)
 		year = tm.tm_year + 1900;
 
 	dd_buf_puts(o, "# drydock vulnerability feed sources (docs/vulndb.md)\n"
-		       "# NAME  KIND  URL  [enabled|disabled] [latest]\n"
+		       "# NAME  KIND  URL  [enabled|disabled] [latest] [changes]\n"
 		       "# KIND is the format expected (- for any); 'latest': URL names a file\n"
-		       "# whose first word is the file to download next to it.\n\n"
+		       "# whose first word is the file to download next to it; 'changes':\n"
+		       "# incremental updates from changes.csv and deletions.csv next to it.\n\n"
 		       "# Distributions\n");
 	dd_buf_puts(o, "debian-tracker debian-tracker "
 		       "https://security-tracker.debian.org/tracker/data/json\n");
@@ -55,7 +56,7 @@ int dd_vulndb_sources_default_text(dd_buf *o)
 	dd_buf_puts(o, "ubuntu-osv osv https://security-metadata.canonical.com/osv/osv-all.tar.xz\n");
 	dd_buf_puts(o, "redhat-csaf-vex csaf-vex "
 		       "https://security.access.redhat.com/data/csaf/v2/vex/archive_latest.txt "
-		       "enabled latest\n");
+		       "enabled latest changes\n");
 	dd_buf_puts(o, "wolfi-secdb alpine-secdb https://packages.wolfi.dev/os/security.json\n");
 	dd_buf_puts(o, "chainguard-secdb alpine-secdb "
 		       "https://packages.cgr.dev/chainguard/security.json\n");
@@ -130,7 +131,7 @@ int dd_vulndb_sources_parse(dd_vulndb_sources *out, const char *text, size_t len
 				break;
 			if (nw == MAX_WORDS) {
 				rc = dd_error_set(err, DD_EINPUT, "%s:%d: too many words (NAME KIND URL "
-						  "[enabled|disabled] [latest])", name, line);
+						  "[enabled|disabled] [latest] [changes])", name, line);
 				goto fail;
 			}
 			w[nw] = l + i;
@@ -156,7 +157,7 @@ int dd_vulndb_sources_parse(dd_vulndb_sources *out, const char *text, size_t len
 					  "https://", name, line);
 			goto fail;
 		}
-		dd_vulndb_source_def d = { NULL, NULL, NULL, 1, 0 };
+		dd_vulndb_source_def d = { NULL, NULL, NULL, 1, 0, 0 };
 		int any_kind = (wl[1] == 1 && w[1][0] == '-') ||
 			       (wl[1] == 4 && !strncmp(w[1], "auto", 4));
 		for (size_t k = 3; k < nw; k++) {
@@ -166,12 +167,19 @@ int dd_vulndb_sources_parse(dd_vulndb_sources *out, const char *text, size_t len
 				d.enabled = 0;
 			else if (wl[k] == 6 && strncmp(w[k], "latest", 6) == 0)
 				d.latest = 1;
+			else if (wl[k] == 7 && strncmp(w[k], "changes", 7) == 0)
+				d.changes = 1;
 			else {
 				rc = dd_error_set(err, DD_EINPUT, "%s:%d: unknown word '%.*s' (enabled, "
-						  "disabled, latest)", name, line,
+						  "disabled, latest, changes)", name, line,
 						  (int)(wl[k] > 64 ? 64 : wl[k]), w[k]);
 				goto fail;
 			}
+		}
+		if (d.changes && !d.latest) {
+			rc = dd_error_set(err, DD_EINPUT, "%s:%d: 'changes' goes with 'latest' (the "
+					  "URL of archive_latest.txt)", name, line);
+			goto fail;
 		}
 		for (size_t k = 0; k < out->n; k++)
 			if (strlen(out->v[k].name) == wl[0] &&

@@ -3,13 +3,15 @@
  * defaults (the real upstream URLs) or a sources file the user edits.
  *
  * File format (docs/vulndb.md): one source per line,
- *     NAME  KIND  URL  [enabled|disabled] [latest]
+ *     NAME  KIND  URL  [enabled|disabled] [latest] [changes]
  * separated by blanks; '#' starts a comment line.  NAME is the source name
  * the rows are stored under; KIND is the expected format ("osv",
  * "alpine-secdb", "debian-tracker", "csaf-vex", "cve", ... or "-"/"auto" for
  * no expectation); "latest" means URL names a small text file whose first
  * word is the file to download, relative to URL (Red Hat's
- * archive_latest.txt).
+ * archive_latest.txt); "changes" means updates after the first fetch only
+ * the files that changes.csv (in URL's directory) lists as changed since the
+ * last update, and remove those deletions.csv lists (Red Hat CSAF).
  *
  * Memory: a dd_vulndb_sources owns every string in it;
  * dd_vulndb_sources_release() frees them.
@@ -28,6 +30,7 @@ typedef struct dd_vulndb_source_def {
 	char *url;
 	int enabled;
 	int latest;   /* url is a pointer file (see above) */
+	int changes;  /* incremental: changes.csv and deletions.csv next to url */
 } dd_vulndb_source_def;
 
 typedef struct dd_vulndb_sources {

@@ -66,6 +66,12 @@ struct dd_vulndb {
 	int64_t next_seq;
 	int version;        /* schema version found at open */
 	int bulk;           /* lookup indexes dropped for this import (empty DB) */
+	/* Incremental transaction (dd_vulndb_source_begin_incremental). */
+	int incremental;
+	int replaced;       /* an advisory was replaced or deleted: refs to clean */
+	int64_t first_pk;   /* advisories below this pk were stored before */
+	int64_t last_ref;   /* refs up to this rowid were stored before */
+	dd_buf scratch;     /* version lists being written */
 };
 
 static int db_fail(dd_vulndb *db, dd_error *err, const char *what)
@@ -271,6 +277,7 @@ void dd_vulndb_close(dd_vulndb *db)
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(db->st[i]);
 	sqlite3_close(db->db);
+	dd_buf_release(&db->scratch);
 	free(db->path);
 	free(db);
 }
@@ -345,8 +352,34 @@ static int create_lookup_indexes(dd_vulndb *db, dd_error *err)
 	return 0;
 }
 
+static int one_int64(dd_vulndb *db, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *s = NULL;
+	int ok = sqlite3_prepare_v2(db->db, sql, -1, &s, NULL) == SQLITE_OK &&
+		 sqlite3_step(s) == SQLITE_ROW;
+	if (ok)
+		*out = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return ok ? 0 : -1;
+}
+
+static int begin_source(dd_vulndb *db, const char *name, const char *kind, const char *url,
+			int keep, dd_error *err);
+
 int dd_vulndb_source_begin(dd_vulndb *db, const char *name, const char *kind,
 			   const char *url, dd_error *err)
+{
+	return begin_source(db, name, kind, url, 0, err);
+}
+
+int dd_vulndb_source_begin_incremental(dd_vulndb *db, const char *name, const char *kind,
+				       const char *url, dd_error *err)
+{
+	return begin_source(db, name, kind, url, 1, err);
+}
+
+static int begin_source(dd_vulndb *db, const char *name, const char *kind, const char *url,
+			int keep, dd_error *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -375,7 +408,16 @@ int dd_vulndb_source_begin(dd_vulndb *db, const char *name, const char *kind,
 	db->source_id = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
 	s = NULL;
-	for (size_t i = 0; i < sizeof(delete_sql) / sizeof(delete_sql[0]); i++) {
+	db->incremental = keep;
+	db->replaced = 0;
+	if (keep && (one_int64(db, "SELECT coalesce(max(pk), 0) + 1 FROM advisories",
+			       &db->first_pk) ||
+		     one_int64(db, "SELECT coalesce(max(rowid), 0) FROM refs", &db->last_ref) ||
+		     sqlite3_exec(db->db, "CREATE TEMP TABLE IF NOT EXISTS dd_replaced "
+				  "(pk INTEGER PRIMARY KEY); DELETE FROM temp.dd_replaced",
+				  NULL, NULL, NULL) != SQLITE_OK))
+		goto fail;
+	for (size_t i = 0; !keep && i < sizeof(delete_sql) / sizeof(delete_sql[0]); i++) {
 		if (sqlite3_prepare_v2(db->db, delete_sql[i], -1, &s, NULL) != SQLITE_OK)
 			goto fail;
 		sqlite3_bind_int64(s, 1, db->source_id);
@@ -407,6 +449,22 @@ int dd_vulndb_source_commit(dd_vulndb *db, const dd_vulndb_source_meta *meta, dd
 		return dd_error_set(err, DD_EINTERNAL, "vulnerability DB: no source transaction");
 	if (db->in_record && (rc = dd_vulndb_record_end(db, 1, err)))
 		goto fail_rc;
+	/* The references of replaced and deleted advisories (refs has no
+	 * index on advisory_id: one pass for all of them). */
+	if (db->incremental && db->replaced) {
+		if (sqlite3_prepare_v2(db->db, "DELETE FROM refs WHERE rowid <= ?1 AND advisory_id "
+				       "IN (SELECT pk FROM temp.dd_replaced)", -1, &s, NULL) !=
+			    SQLITE_OK)
+			goto fail;
+		sqlite3_bind_int64(s, 1, db->last_ref);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			goto fail;
+		sqlite3_finalize(s);
+		s = NULL;
+		if (sqlite3_exec(db->db, "DELETE FROM temp.dd_replaced", NULL, NULL, NULL) !=
+		    SQLITE_OK)
+			goto fail;
+	}
 	/* Statements prepared against the dropped indexes are re-prepared by
 	 * SQLite itself (schema change). */
 	if ((rc = create_lookup_indexes(db, err)))
@@ -416,7 +474,9 @@ int dd_vulndb_source_commit(dd_vulndb *db, const dd_vulndb_source_meta *meta, dd
 			       "last_modified=?4, records=?5, skipped=?6, last_error=?7, "
 			       "kind=coalesce(?8, kind), url=coalesce(?9, url), "
 			       "checked_at=CASE WHEN ?9 IS NULL THEN checked_at ELSE ?2 END, "
-			       "update_error=NULL WHERE id=?1",
+			       "update_error=NULL, "
+			       "cursor=CASE WHEN ?11 THEN coalesce(?10, cursor) ELSE ?10 END "
+			       "WHERE id=?1",
 			       -1, &s, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_int64(s, 1, db->source_id);
@@ -428,6 +488,8 @@ int dd_vulndb_source_commit(dd_vulndb *db, const dd_vulndb_source_meta *meta, dd
 	bind_text(s, 7, meta ? meta->last_error : NULL);
 	bind_text(s, 8, meta ? meta->kind : NULL);
 	bind_text(s, 9, meta ? meta->url : NULL);
+	bind_text(s, 10, meta ? meta->cursor : NULL);
+	sqlite3_bind_int(s, 11, db->incremental);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		goto fail;
 	sqlite3_finalize(s);
@@ -435,6 +497,7 @@ int dd_vulndb_source_commit(dd_vulndb *db, const dd_vulndb_source_meta *meta, dd
 	if (sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
 	db->in_tx = 0;
+	db->incremental = 0;
 	return 0;
 fail:
 	rc = db_fail(db, err, "committing import");
@@ -506,6 +569,7 @@ void dd_vulndb_source_rollback(dd_vulndb *db)
 	db->in_tx = 0;
 	db->in_record = 0;
 	db->bulk = 0;
+	db->incremental = 0;
 }
 
 /* Run a cached parameterless statement (savepoints). */
@@ -578,6 +642,85 @@ static int bad_value(dd_vulndb *db, dd_error *err, const char *what, const char 
 			    "schema allows", db->path, what, v ? v : "(null)");
 }
 
+/* Run one statement with ?1 bound to v. */
+static int run_int64(dd_vulndb *db, const char *sql, int64_t v, dd_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = 0;
+	if (sqlite3_prepare_v2(db->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return db_fail(db, err, "replacing advisory");
+	sqlite3_bind_int64(s, 1, v);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = db_fail(db, err, "replacing advisory");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Incremental transactions: remove every row below advisory pk (its
+ * references at commit, see dd_vulndb_source_commit()). */
+static int delete_below(dd_vulndb *db, int64_t pk, dd_error *err)
+{
+#define AFF_OF_ADV "SELECT pk FROM affected WHERE advisory_id=?1"
+	static const char *const sql[] = {
+		"DELETE FROM range_events WHERE range_id IN (SELECT pk FROM ranges WHERE "
+		"affected_id IN (" AFF_OF_ADV "))",
+		"DELETE FROM ranges WHERE affected_id IN (" AFF_OF_ADV ")",
+		"DELETE FROM versions WHERE affected_id IN (" AFF_OF_ADV ")",
+		"DELETE FROM severities WHERE advisory_id=?1",
+		"DELETE FROM affected WHERE advisory_id=?1",
+		"DELETE FROM aliases WHERE advisory_id=?1",
+		"INSERT OR IGNORE INTO temp.dd_replaced(pk) VALUES(?1)",
+	};
+#undef AFF_OF_ADV
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		int rc = run_int64(db, sql[i], pk, err);
+		if (rc)
+			return rc;
+	}
+	db->replaced = 1;
+	return 0;
+}
+
+static int was_replaced(dd_vulndb *db, int64_t pk, int *was, dd_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	int step;
+	if (sqlite3_prepare_v2(db->db, "SELECT 1 FROM temp.dd_replaced WHERE pk=?1", -1, &s,
+			       NULL) != SQLITE_OK)
+		return db_fail(db, err, "replacing advisory");
+	sqlite3_bind_int64(s, 1, pk);
+	step = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return db_fail(db, err, "replacing advisory");
+	*was = step == SQLITE_ROW;
+	return 0;
+}
+
+/* The stored advisory pk takes the new record's fields, and loses every
+ * row below it: the record's rows are added to it afresh. */
+static int replace_advisory(dd_vulndb *db, int64_t pk, const dd_vuln_advisory_in *a,
+			    dd_error *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+	if ((rc = delete_below(db, pk, err)))
+		return rc;
+	if (sqlite3_prepare_v2(db->db, "UPDATE advisories SET published=?2, modified=?3, "
+			       "withdrawn=?4, summary=?5, details=?6 WHERE pk=?1", -1, &s,
+			       NULL) != SQLITE_OK)
+		return db_fail(db, err, "replacing advisory");
+	sqlite3_bind_int64(s, 1, pk);
+	bind_text(s, 2, a->published);
+	bind_text(s, 3, a->modified);
+	bind_text(s, 4, a->withdrawn);
+	bind_text(s, 5, a->summary);
+	bind_text(s, 6, a->details);
+	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : db_fail(db, err, "replacing advisory");
+	sqlite3_finalize(s);
+	return rc;
+}
+
 int dd_vulndb_add_advisory(dd_vulndb *db, const dd_vuln_advisory_in *a, int mode,
 			   int64_t *out, dd_error *err)
 {
@@ -602,7 +745,7 @@ int dd_vulndb_add_advisory(dd_vulndb *db, const dd_vuln_advisory_in *a, int mode
 		*out = sqlite3_last_insert_rowid(db->db);
 		return 0;
 	}
-	if (mode != DD_VULNDB_ADV_MERGE)
+	if (mode != DD_VULNDB_ADV_MERGE && !db->incremental)
 		return dd_error_set(err, DD_EINPUT, "duplicate advisory %s in this source", a->id);
 	if (!(s = stmt(db, ST_ADV_GET, err)))
 		return err ? err->code : DD_EENV;
@@ -615,6 +758,41 @@ int dd_vulndb_add_advisory(dd_vulndb *db, const dd_vuln_advisory_in *a, int mode
 	}
 	*out = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
+	if (db->incremental && *out < db->first_pk) {
+		int was = 0;
+		if ((rc = was_replaced(db, *out, &was, err)))
+			return rc;
+		if (!was)
+			return replace_advisory(db, *out, a, err);
+	}
+	if (mode != DD_VULNDB_ADV_MERGE)
+		return dd_error_set(err, DD_EINPUT, "duplicate advisory %s in this source", a->id);
+	return 0;
+}
+
+int dd_vulndb_delete_advisory(dd_vulndb *db, const char *id, int *found, dd_error *err)
+{
+	sqlite3_stmt *s;
+	int64_t pk;
+	int rc, step;
+	*found = 0;
+	if ((rc = need_tx(db, err)))
+		return rc;
+	if (!(s = stmt(db, ST_ADV_GET, err)))
+		return err ? err->code : DD_EENV;
+	sqlite3_bind_int64(s, 1, db->source_id);
+	bind_text(s, 2, id);
+	step = sqlite3_step(s);
+	pk = step == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	if (step == SQLITE_DONE)
+		return 0;
+	if (step != SQLITE_ROW)
+		return db_fail(db, err, "finding advisory");
+	if ((rc = delete_below(db, pk, err)) ||
+	    (rc = run_int64(db, "DELETE FROM advisories WHERE pk=?1", pk, err)))
+		return rc;
+	*found = 1;
 	return 0;
 }
 
@@ -722,35 +900,89 @@ int dd_vulndb_add_event(dd_vulndb *db, int64_t range, const char *kind, const ch
 	return 0;
 }
 
+/* Length of the valid UTF-8 sequence at p (RFC 3629), or 0. */
+static size_t utf8_seq(const unsigned char *p)
+{
+	unsigned c = p[0];
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return (p[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef)
+		return (p[1] & 0xc0) == 0x80 && (p[2] & 0xc0) == 0x80 &&
+			       !(c == 0xe0 && p[1] < 0xa0) && !(c == 0xed && p[1] >= 0xa0)
+			       ? 3 : 0;
+	if (c >= 0xf0 && c <= 0xf4)
+		return (p[1] & 0xc0) == 0x80 && (p[2] & 0xc0) == 0x80 && (p[3] & 0xc0) == 0x80 &&
+			       !(c == 0xf0 && p[1] < 0x90) && !(c == 0xf4 && p[1] >= 0x90)
+			       ? 4 : 0;
+	return 0;
+}
+
+/* One JSON string, as jansson's json_dumps() writes it; -1 when s is not
+ * valid UTF-8.  (The NUL terminator stops every multi-byte check.) */
+static int json_quote(dd_buf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	dd_buf_putc(b, '"');
+	while (*p) {
+		const unsigned char *run = p;
+		while (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+			p++;
+		dd_buf_append(b, run, (size_t)(p - run));
+		if (!*p)
+			break;
+		if (*p >= 0x80) {
+			size_t l = utf8_seq(p);
+			if (!l)
+				return -1;
+			dd_buf_append(b, p, l);
+			p += l;
+			continue;
+		}
+		switch (*p) {
+		case '"': dd_buf_puts(b, "\\\""); break;
+		case '\\': dd_buf_puts(b, "\\\\"); break;
+		case '\b': dd_buf_puts(b, "\\b"); break;
+		case '\f': dd_buf_puts(b, "\\f"); break;
+		case '\n': dd_buf_puts(b, "\\n"); break;
+		case '\r': dd_buf_puts(b, "\\r"); break;
+		case '\t': dd_buf_puts(b, "\\t"); break;
+		default: dd_buf_printf(b, "\\u%04X", *p); break;
+		}
+		p++;
+	}
+	dd_buf_putc(b, '"');
+	return 0;
+}
+
 int dd_vulndb_add_versions(dd_vulndb *db, int64_t affected, const char *const *versions,
 			   size_t n, dd_error *err)
 {
 	sqlite3_stmt *s;
-	json_t *arr;
-	char *text = NULL;
+	dd_buf *b = &db->scratch;
 	int rc;
 	if ((rc = need_tx(db, err)))
 		return rc;
 	if (n == 0)
 		return 0;
-	if (!(arr = json_array()))
-		return dd_error_oom(err);
-	for (size_t i = 0; i < n; i++)
-		if (json_array_append_new(arr, json_string(versions[i]))) {
-			json_decref(arr);
+	/* A JSON array, byte for byte what json_dumps(JSON_COMPACT) makes. */
+	dd_buf_reset(b);
+	dd_buf_putc(b, '[');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			dd_buf_putc(b, ',');
+		if (!versions[i] || json_quote(b, versions[i]))
 			return dd_error_set(err, DD_EINPUT, "version '%.60s' is not valid UTF-8",
-					    versions[i]);
-		}
-	text = json_dumps(arr, JSON_COMPACT);
-	json_decref(arr);
-	if (!text)
-		return dd_error_oom(err);
-	if (!(s = stmt(db, ST_VERSION, err))) {
-		free(text);
-		return err ? err->code : DD_EENV;
+					    versions[i] ? versions[i] : "(null)");
 	}
+	dd_buf_putc(b, ']');
+	if ((rc = dd_buf_error(b, err, "version list")))
+		return rc;
+	if (!(s = stmt(db, ST_VERSION, err)))
+		return err ? err->code : DD_EENV;
 	sqlite3_bind_int64(s, 1, affected);
-	sqlite3_bind_text(s, 2, text, -1, free);
+	sqlite3_bind_text(s, 2, b->data, (int)b->len, SQLITE_STATIC);
 	return step_done(db, s, err, "adding versions");
 }
 
@@ -1148,22 +1380,19 @@ int dd_vulndb_status(dd_vulndb *db, dd_vulndb_status_info *out, dd_error *err)
 	if ((rc = count(db, "SELECT count(*) FROM advisories", &out->advisories, err)) ||
 	    (rc = count(db, "SELECT count(*) FROM affected", &out->affected, err)))
 		goto done;
-	if (sqlite3_prepare_v2(db->db,
-			       "SELECT s.name, s.kind, s.url, s.etag, s.last_modified, s.last_error, "
-			       "s.updated_at, s.records, s.skipped, "
-			       "(SELECT count(*) FROM advisories v WHERE v.source_id=s.id), "
-			       "(SELECT count(*) FROM affected a JOIN advisories v "
-			       " ON v.pk=a.advisory_id WHERE v.source_id=s.id), "
-			       "s.checked_at, s.update_error "
-			       "FROM sources s ORDER BY s.name", -1, &s, NULL) != SQLITE_OK &&
-	    sqlite3_prepare_v2(db->db, /* schema 1: no checked_at, update_error */
-			       "SELECT s.name, s.kind, s.url, s.etag, s.last_modified, s.last_error, "
-			       "s.updated_at, s.records, s.skipped, "
-			       "(SELECT count(*) FROM advisories v WHERE v.source_id=s.id), "
-			       "(SELECT count(*) FROM affected a JOIN advisories v "
-			       " ON v.pk=a.advisory_id WHERE v.source_id=s.id), "
-			       "NULL, NULL "
-			       "FROM sources s ORDER BY s.name", -1, &s, NULL) != SQLITE_OK) {
+	/* Columns of later schemas read as NULL from a DB not migrated yet
+	 * (read-only opens never migrate). */
+	char sql[700];
+	snprintf(sql, sizeof(sql),
+		 "SELECT s.name, s.kind, s.url, s.etag, s.last_modified, s.last_error, "
+		 "s.updated_at, s.records, s.skipped, "
+		 "(SELECT count(*) FROM advisories v WHERE v.source_id=s.id), "
+		 "(SELECT count(*) FROM affected a JOIN advisories v "
+		 " ON v.pk=a.advisory_id WHERE v.source_id=s.id), %s, %s "
+		 "FROM sources s ORDER BY s.name",
+		 db->version >= 2 ? "s.checked_at, s.update_error" : "NULL, NULL",
+		 db->version >= 3 ? "s.cursor" : "NULL");
+	if (sqlite3_prepare_v2(db->db, sql, -1, &s, NULL) != SQLITE_OK) {
 		rc = db_fail(db, err, "reading sources");
 		goto done;
 	}
@@ -1188,6 +1417,7 @@ int dd_vulndb_status(dd_vulndb *db, dd_vulndb_status_info *out, dd_error *err)
 		si->affected = sqlite3_column_int64(s, 10);
 		si->checked = sqlite3_column_int64(s, 11);
 		si->update_error = col_dup(s, 12, &oom);
+		si->cursor = col_dup(s, 13, &oom);
 	}
 	if (step != SQLITE_DONE)
 		rc = db_fail(db, err, "reading sources");
@@ -1214,6 +1444,7 @@ void dd_vulndb_status_release(dd_vulndb_status_info *st)
 		free(s->last_modified);
 		free(s->last_error);
 		free(s->update_error);
+		free(s->cursor);
 	}
 	free(st->sources);
 	st->sources = NULL;

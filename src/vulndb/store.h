@@ -29,7 +29,7 @@
 typedef struct dd_vulndb dd_vulndb;
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define DD_VULNDB_SCHEMA_VERSION 2
+#define DD_VULNDB_SCHEMA_VERSION 3
 /* The oldest schema a read-only open accepts (it has every table lookups
  * read). */
 #define DD_VULNDB_SCHEMA_MIN_READ 1
@@ -61,6 +61,19 @@ struct sqlite3 *dd_vulndb_sqlite(dd_vulndb *db);
 int dd_vulndb_source_begin(dd_vulndb *db, const char *name, const char *kind,
 			   const char *url, dd_error *err);
 
+/* Like dd_vulndb_source_begin(), but keep the source's rows: an incremental
+ * update.  An advisory added under an id the source already holds (from
+ * before this transaction) replaces the stored one, every row below it
+ * included; ids added twice within the transaction follow the add mode
+ * (DD_VULNDB_ADV_UNIQUE/MERGE) as usual. */
+int dd_vulndb_source_begin_incremental(dd_vulndb *db, const char *name, const char *kind,
+				       const char *url, dd_error *err);
+
+/* In an open source transaction: remove advisory `id` of the source and
+ * everything below it (a record the source withdrew or deleted).
+ * *found is set to 1 when it existed. */
+int dd_vulndb_delete_advisory(dd_vulndb *db, const char *id, int *found, dd_error *err);
+
 /* What a finished import records about its source. */
 typedef struct dd_vulndb_source_meta {
 	int64_t records;        /* records seen in the input */
@@ -70,6 +83,8 @@ typedef struct dd_vulndb_source_meta {
 	const char *etag;       /* NULL for local imports */
 	const char *last_modified;
 	const char *url;        /* where it was downloaded from, or NULL to keep */
+	const char *cursor;     /* incremental position (sources.cursor); NULL clears it,
+				   except in an incremental transaction (keeps it) */
 } dd_vulndb_source_meta;
 
 int dd_vulndb_source_commit(dd_vulndb *db, const dd_vulndb_source_meta *meta, dd_error *err);
@@ -220,6 +235,7 @@ int dd_vulndb_cve_severities(dd_vulndb *db, const char *id, dd_vulndb_severity_c
 typedef struct dd_vulndb_source_info {
 	char *name, *kind, *url, *etag, *last_modified, *last_error;
 	char *update_error; /* why the last `db update` of it failed, or NULL */
+	char *cursor;       /* incremental update position (schema 3), or NULL */
 	int64_t updated;    /* unix time of the last successful import, 0 if never */
 	int64_t checked;    /* unix time of the last update check, 0 if never */
 	int64_t advisories; /* stored rows */

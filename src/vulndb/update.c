@@ -1,6 +1,7 @@
 /* update.c - `drydock db update` (see update.h). */
 #include "vulndb/update.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/buf.h"
@@ -28,6 +30,7 @@ struct upd {
 	dd_http *http;
 	dd_vulndb_status_info old;  /* validators of the live DB */
 	dd_buf newpath, dlpath, lockpath;
+	dd_buf dldir;               /* DB.update-files: changed files (changes.csv) */
 	dd_vulndb *newdb;           /* the copy being built, once a source changed */
 	int lockfd;
 };
@@ -207,7 +210,7 @@ static int header(dd_buf *b, const char *name, const char *v)
 /* Download url into the download file, conditionally on the validators
  * given.  Returns 0 with resp filled (304 or 2xx, *bytes set for 2xx). */
 static int download(struct upd *u, const char *name, const char *url, const char *etag,
-		    const char *lastmod, dd_http_response *resp, uint64_t *bytes,
+		    const char *lastmod, const char *out, dd_http_response *resp, uint64_t *bytes,
 		    dd_error *err)
 {
 	dd_buf h1 = DD_BUF_INIT, h2 = DD_BUF_INIT;
@@ -237,10 +240,9 @@ static int download(struct upd *u, const char *name, const char *url, const char
 				  resp->content_length, (unsigned long long)max);
 		goto done;
 	}
-	fd = open(u->dlpath.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
-		rc = dd_error_set(err, DD_EENV, "cannot create %s: %s", u->dlpath.data,
-				  strerror(errno));
+		rc = dd_error_set(err, DD_EENV, "cannot create %s: %s", out, strerror(errno));
 		goto done;
 	}
 	if (!(chunk = malloc(1 << 16))) {
@@ -266,7 +268,7 @@ static int download(struct upd *u, const char *name, const char *url, const char
 			if (w < 0 && errno == EINTR)
 				continue;
 			if (w <= 0) {
-				rc = dd_error_set(err, DD_EENV, "writing %s: %s", u->dlpath.data,
+				rc = dd_error_set(err, DD_EENV, "writing %s: %s", out,
 						  strerror(errno));
 				goto done;
 			}
@@ -278,7 +280,7 @@ static int download(struct upd *u, const char *name, const char *url, const char
 	}
 	if (close(fd) != 0) {
 		fd = -1;
-		rc = dd_error_set(err, DD_EENV, "writing %s: %s", u->dlpath.data, strerror(errno));
+		rc = dd_error_set(err, DD_EENV, "writing %s: %s", out, strerror(errno));
 		goto done;
 	}
 	fd = -1;
@@ -352,6 +354,558 @@ struct check {
 	dd_vulndb_update_result *res;
 };
 
+/* ---- incremental updates: Red Hat's changes.csv and deletions.csv -------
+ *
+ * Next to archive_latest.txt, Red Hat publishes changes.csv and
+ * deletions.csv: one "path","timestamp" line per file of the directory
+ * (path relative to it, e.g. "2024/cve-2024-0727.json"; RFC 3339 time of
+ * its last change or its deletion).  The first update of such a source
+ * imports the archive that archive_latest.txt names; the archive's date
+ * (csaf_vex_YYYY-MM-DD.tar.zst) is the cursor.  Every update then fetches
+ * changes.csv (conditionally: 304 costs one request), downloads only the
+ * files changed after the cursor, imports them incrementally (each document
+ * replaces the stored advisory with its id), removes the advisories of the
+ * files deleted after the cursor, and moves the cursor to the newest time
+ * applied (sources.cursor). */
+
+#define MAX_INDEX ((size_t)256 << 20)  /* changes.csv of all of Red Hat is ~10 MB */
+#define MAX_INCREMENTAL 5000           /* more changed files: the archive instead */
+
+struct change {
+	char *path;
+	int64_t ts;
+};
+
+struct changes {
+	struct change *v;
+	size_t n, cap;
+	int64_t bad; /* lines that were not "path","timestamp" */
+};
+
+static void changes_release(struct changes *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->v[i].path);
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Days from 1970-01-01 to a proleptic Gregorian date. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int digits(const char *p, size_t n, unsigned *out)
+{
+	unsigned v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned)(p[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* "YYYY-MM-DD[THH:MM:SS[.frac]][Z|+HH:MM|-HH:MM]" (no zone: UTC) to Unix
+ * time.  -1 when malformed. */
+static int parse_time(const char *p, size_t n, int64_t *out)
+{
+	unsigned y, mo, d, h = 0, mi = 0, s = 0, zh, zm;
+	size_t i = 10;
+	int64_t off = 0;
+	if (n < 10 || p[4] != '-' || p[7] != '-' || digits(p, 4, &y) || digits(p + 5, 2, &mo) ||
+	    digits(p + 8, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > 31)
+		return -1;
+	if (i < n && (p[i] == 'T' || p[i] == 't' || p[i] == ' ')) {
+		if (n - i < 9 || p[i + 3] != ':' || p[i + 6] != ':' || digits(p + i + 1, 2, &h) ||
+		    digits(p + i + 4, 2, &mi) || digits(p + i + 7, 2, &s) || h > 23 || mi > 59 ||
+		    s > 60)
+			return -1;
+		i += 9;
+		if (i < n && p[i] == '.') {
+			i++;
+			while (i < n && p[i] >= '0' && p[i] <= '9')
+				i++;
+		}
+	}
+	if (i < n && (p[i] == 'Z' || p[i] == 'z')) {
+		i++;
+	} else if (i < n && (p[i] == '+' || p[i] == '-')) {
+		if (n - i < 6 || p[i + 3] != ':' || digits(p + i + 1, 2, &zh) ||
+		    digits(p + i + 4, 2, &zm) || zh > 23 || zm > 59)
+			return -1;
+		off = ((int64_t)zh * 60 + zm) * 60 * (p[i] == '+' ? 1 : -1);
+		i += 6;
+	}
+	if (i != n)
+		return -1;
+	*out = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + mi * 60 + s - off;
+	return 0;
+}
+
+static void format_time(int64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(out, 32, "1970-01-01T00:00:00Z");
+}
+
+/* A file of the feed's directory: "2024/cve-2024-0727.json" (letters,
+ * digits, '.', '_', '-', '/'; no "..", not absolute). */
+static int valid_change_path(const char *p, size_t n)
+{
+	if (n < 6 || n > 512 || p[0] == '/' || strncmp(p + n - 5, ".json", 5) != 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-' || c == '/'))
+			return 0;
+		if (c == '/' && p[i + 1] == '/')
+			return 0;
+		if (c == '.' && i + 1 < n && p[i + 1] == '.')
+			return 0;
+	}
+	return 1;
+}
+
+/* One CSV field at *p (quoted or not), up to ',' or the end of the line. */
+static int csv_field(const char **p, const char *end, const char **f, size_t *n)
+{
+	const char *q = *p;
+	if (q < end && *q == '"') {
+		const char *close = memchr(q + 1, '"', (size_t)(end - q - 1));
+		if (!close)
+			return -1;
+		*f = q + 1;
+		*n = (size_t)(close - q - 1);
+		q = close + 1;
+	} else {
+		*f = q;
+		while (q < end && *q != ',')
+			q++;
+		*n = (size_t)(q - *f);
+	}
+	if (q < end && *q != ',')
+		return -1;
+	*p = q < end ? q + 1 : q;
+	return 0;
+}
+
+/* Parse changes.csv / deletions.csv; lines that are not "path","time" are
+ * counted in c->bad.  Only DD_EENV (memory) is an error. */
+static int parse_changes(const char *data, size_t len, struct changes *c, dd_error *err)
+{
+	size_t off = 0;
+	while (off < len) {
+		const char *l = data + off, *nl = memchr(l, '\n', len - off);
+		const char *end = nl ? nl : data + len, *p = l, *f1, *f2;
+		size_t n1, n2;
+		int64_t ts;
+		off = (size_t)(end - data) + (nl ? 1 : 0);
+		if (end > l && end[-1] == '\r')
+			end--;
+		if (end == l)
+			continue;
+		if (csv_field(&p, end, &f1, &n1) || csv_field(&p, end, &f2, &n2) || p != end ||
+		    !valid_change_path(f1, n1) || parse_time(f2, n2, &ts)) {
+			c->bad++;
+			continue;
+		}
+		if (c->n == c->cap) {
+			size_t ncap = c->cap ? c->cap * 2 : 256, bytes;
+			struct change *nv;
+			if (dd_mul_size(&bytes, ncap, sizeof(*nv)) || !(nv = realloc(c->v, bytes)))
+				return dd_error_oom(err);
+			c->v = nv;
+			c->cap = ncap;
+		}
+		if (!(c->v[c->n].path = dd_strndup(f1, n1)))
+			return dd_error_oom(err);
+		c->v[c->n++].ts = ts;
+	}
+	return 0;
+}
+
+static int cmp_change(const void *a, const void *b)
+{
+	const struct change *x = a, *y = b;
+	int c = strcmp(x->path, y->path);
+	if (c)
+		return c;
+	return x->ts < y->ts ? 1 : x->ts > y->ts ? -1 : 0; /* newest first */
+}
+
+/* Keep the entries newer than `after`, one per path (its newest). */
+static void keep_newer(struct changes *c, int64_t after)
+{
+	size_t k = 0;
+	if (c->n)
+		qsort(c->v, c->n, sizeof(*c->v), cmp_change);
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->v[i].ts <= after || (k && strcmp(c->v[k - 1].path, c->v[i].path) == 0)) {
+			free(c->v[i].path);
+			continue;
+		}
+		c->v[k++] = c->v[i];
+	}
+	c->n = k;
+}
+
+static struct change *find_change(struct changes *c, const char *path)
+{
+	size_t lo = 0, hi = c->n;
+	while (lo < hi) { /* sorted by path, one entry per path */
+		size_t mid = lo + (hi - lo) / 2;
+		int r = strcmp(c->v[mid].path, path);
+		if (r == 0)
+			return &c->v[mid];
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* The advisory id of a document: "2024/cve-2024-0727.json" ->
+ * "CVE-2024-0727", "2024/rhsa-2024_0010.json" -> "RHSA-2024:0010". */
+static void id_of_path(const char *path, char *out, size_t size)
+{
+	const char *base = strrchr(path, '/');
+	size_t n, i;
+	base = base ? base + 1 : path;
+	n = strlen(base) - 5; /* ".json" (valid_change_path) */
+	if (n >= size)
+		n = size - 1;
+	for (i = 0; i < n; i++)
+		out[i] = (char)(base[i] >= 'a' && base[i] <= 'z' ? base[i] - 'a' + 'A' : base[i]);
+	out[n] = '\0';
+	if (n > 5 && out[0] == 'R' && out[1] == 'H' && out[3] == 'A' && out[4] == '-') {
+		char *us = strchr(out, '_');
+		if (us)
+			*us = ':';
+	}
+}
+
+/* GET url into body (bounded). */
+static int fetch_mem(struct upd *u, const char *url, const char *etag, const char *lastmod,
+		     dd_http_response *resp, dd_buf *body, dd_error *err)
+{
+	dd_buf h1 = DD_BUF_INIT, h2 = DD_BUF_INIT;
+	const char *hdrs[3] = { NULL };
+	size_t nh = 0;
+	int rc;
+	if (header(&h1, "If-None-Match", etag))
+		hdrs[nh++] = dd_buf_cstr(&h1);
+	if (header(&h2, "If-Modified-Since", lastmod))
+		hdrs[nh++] = dd_buf_cstr(&h2);
+	dd_buf_reset(body);
+	u->rep->requests++;
+	dd_http_req req = { .method = "GET", .url = url, .headers = hdrs, .max_body = MAX_INDEX };
+	rc = dd_http_request(u->http, &req, resp, body, err);
+	dd_buf_release(&h1);
+	dd_buf_release(&h2);
+	return rc;
+}
+
+static void remove_dldir(struct upd *u)
+{
+	DIR *d = opendir(u->dldir.data);
+	struct dirent *de;
+	dd_buf p = DD_BUF_INIT;
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		dd_buf_reset(&p);
+		dd_buf_printf(&p, "%s/%s", u->dldir.data, de->d_name);
+		if (!p.failed)
+			unlink(p.data);
+	}
+	closedir(d);
+	dd_buf_release(&p);
+	rmdir(u->dldir.data);
+}
+
+/* The date of an archive name ("csaf_vex_2026-11-27.tar.zst"), at 00:00 UTC. */
+static int archive_date(const char *url, int64_t *out)
+{
+	const char *base = strrchr(url, '/');
+	base = base ? base + 1 : url;
+	for (const char *p = base; strlen(p) >= 10; p++)
+		if (p[4] == '-' && p[7] == '-' && parse_time(p, 10, out) == 0)
+			return 0;
+	return -1;
+}
+
+static int update_changes(struct upd *u, const dd_vulndb_source_def *def,
+			  const dd_vulndb_source_info *prev, dd_vulndb_update_result *res,
+			  dd_error *err)
+{
+	dd_buf dir = DD_BUF_INIT, curl = DD_BUF_INIT, durl = DD_BUF_INIT, path = DD_BUF_INIT,
+	       furl = DD_BUF_INIT, target = DD_BUF_INIT, body = DD_BUF_INIT_MAX(MAX_INDEX);
+	dd_http_response cr, dr, pr, ar;
+	struct changes ch, del;
+	dd_error e = DD_ERROR_INIT;
+	char (*ids)[96] = NULL;
+	const char **idp = NULL;
+	int64_t cursor = 0, newest;
+	size_t nids = 0, nfiles = 0;
+	int have_cursor = 0, full = 0, rc = 0;
+	const char *slash = strrchr(def->url, '/');
+
+	memset(&cr, 0, sizeof(cr));
+	memset(&dr, 0, sizeof(dr));
+	memset(&pr, 0, sizeof(pr));
+	memset(&ar, 0, sizeof(ar));
+	memset(&ch, 0, sizeof(ch));
+	memset(&del, 0, sizeof(del));
+	dd_buf_append(&dir, def->url, (size_t)(slash - def->url + 1));
+	dd_buf_printf(&curl, "%schanges.csv", dir.data ? dir.data : "");
+	dd_buf_printf(&durl, "%sdeletions.csv", dir.data ? dir.data : "");
+	if ((rc = dd_buf_error(&curl, err, "URL")) || (rc = dd_buf_error(&durl, err, "URL")))
+		goto done;
+	/* The cursor counts only for data imported from this very URL. */
+	if (prev && prev->url && strcmp(prev->url, def->url) == 0 && prev->updated > 0 &&
+	    prev->cursor && parse_time(prev->cursor, strlen(prev->cursor), &cursor) == 0)
+		have_cursor = 1;
+
+	if (fetch_mem(u, curl.data, have_cursor ? prev->etag : NULL,
+		      have_cursor ? prev->last_modified : NULL, &cr, &body, &e)) {
+		fail_msg(res, "%s", e.msg);
+		goto done;
+	}
+	if (cr.status == 304 && have_cursor) {
+		res->outcome = DD_VU_UNCHANGED;
+		goto done;
+	}
+	if (cr.status != 200) {
+		fail_msg(res, "%s: HTTP %ld", curl.data, cr.status);
+		goto done;
+	}
+	if ((rc = parse_changes(body.data ? body.data : "", body.len, &ch, err)))
+		goto done;
+	if (ch.n == 0 && ch.bad > 0) {
+		fail_msg(res, "%s: no \"path\",\"timestamp\" lines", curl.data);
+		goto done;
+	}
+	if (ch.bad)
+		dd_warn("%s: %lld lines are not \"path\",\"timestamp\" (ignored)", curl.data,
+			(long long)ch.bad);
+	if (have_cursor) {
+		size_t newer = 0;
+		for (size_t i = 0; i < ch.n; i++)
+			newer += ch.v[i].ts > cursor;
+		full = newer > MAX_INCREMENTAL;
+	} else {
+		full = 1;
+	}
+
+	if (full) {
+		/* The whole archive, then the changes made after its date. */
+		dd_vulndb_import_opts io;
+		dd_vulndb_import_stats st;
+		const char *p = u->dlpath.data;
+		char cur[32];
+		if (resolve_latest(u, def->url, NULL, NULL, &pr, &target, &e)) {
+			fail_msg(res, "%s", e.msg);
+			goto done;
+		}
+		if (pr.status != 200) {
+			fail_msg(res, "%s: HTTP %ld", def->url, pr.status);
+			goto done;
+		}
+		if (download(u, def->name, target.data, NULL, NULL, u->dlpath.data, &ar,
+			     &res->bytes, &e)) {
+			fail_msg(res, "%s", e.msg);
+			goto done;
+		}
+		if (ar.status < 200 || ar.status >= 300) {
+			fail_msg(res, "%s: HTTP %ld", target.data, ar.status);
+			goto done;
+		}
+		if (archive_date(target.data, &cursor)) {
+			/* No date in the name: take it as current. */
+			cursor = 0;
+			for (size_t i = 0; i < ch.n; i++)
+				if (ch.v[i].ts > cursor)
+					cursor = ch.v[i].ts;
+			dd_warn("%s: no date in the archive's name; changes.csv is applied from its "
+				"newest entry on", target.data);
+		}
+		if ((rc = open_new(u, err))) {
+			fail_msg(res, "%s", err->msg);
+			goto done;
+		}
+		format_time(cursor, cur);
+		memset(&io, 0, sizeof(io));
+		io.source = def->name;
+		io.max_file = u->o->max_download ? (size_t)u->o->max_download : 0;
+		io.url = def->url;
+		io.kind = def->kind;
+		io.cursor = cur; /* no ETag: the next update reads changes.csv in full */
+		if (dd_vulndb_import_paths(u->newdb, &p, 1, &io, &st, &e)) {
+			fail_msg(res, "%s", e.msg);
+			goto done;
+		}
+		unlink(u->dlpath.data);
+		res->outcome = DD_VU_UPDATED;
+		res->records = st.records;
+		res->advisories = st.advisories;
+		res->affected = st.affected;
+		res->skipped = st.skipped;
+	}
+
+	/* The files changed and deleted after the cursor. */
+	keep_newer(&ch, cursor);
+	if (fetch_mem(u, durl.data, NULL, NULL, &dr, &body, &e)) {
+		dd_error_prefix(&e, "deletions");
+		goto inc_fail;
+	}
+	if (dr.status == 200) {
+		if ((rc = parse_changes(body.data ? body.data : "", body.len, &del, err)))
+			goto done;
+		keep_newer(&del, cursor);
+	} else if (dr.status != 404) {
+		dd_error_set(&e, DD_EINPUT, "%s: HTTP %ld", durl.data, dr.status);
+		goto inc_fail;
+	}
+	newest = cursor;
+	for (size_t i = 0; i < ch.n; i++)
+		if (ch.v[i].ts > newest)
+			newest = ch.v[i].ts;
+	if (del.n && !(ids = calloc(del.n, sizeof(*ids)))) {
+		rc = dd_error_oom(err);
+		goto done;
+	}
+	if (del.n && !(idp = calloc(del.n, sizeof(*idp)))) {
+		rc = dd_error_oom(err);
+		goto done;
+	}
+	for (size_t i = 0; i < del.n; i++) {
+		struct change *c = find_change(&ch, del.v[i].path);
+		if (del.v[i].ts > newest)
+			newest = del.v[i].ts;
+		if (c && c->ts > del.v[i].ts)
+			continue; /* deleted, then published again */
+		if (c)
+			c->ts = INT64_MIN; /* changed, then deleted */
+		id_of_path(del.v[i].path, ids[nids], sizeof(ids[nids]));
+		idp[nids] = ids[nids];
+		nids++;
+	}
+	if (!full && nids == 0 && ch.n == 0) {
+		/* changes.csv was rewritten with nothing new: nothing to store. */
+		res->outcome = DD_VU_UNCHANGED;
+		goto done;
+	}
+	if (ch.n && mkdir(u->dldir.data, 0700) != 0 && errno != EEXIST) {
+		dd_error_set(&e, DD_EENV, "cannot create %s: %s", u->dldir.data, strerror(errno));
+		goto inc_fail;
+	}
+	for (size_t i = 0; i < ch.n; i++) {
+		dd_http_response fr;
+		uint64_t got = 0;
+		const char *base;
+		if (ch.v[i].ts == INT64_MIN)
+			continue;
+		base = strrchr(ch.v[i].path, '/');
+		base = base ? base + 1 : ch.v[i].path;
+		dd_buf_reset(&furl);
+		dd_buf_reset(&path);
+		dd_buf_printf(&furl, "%s%s", dir.data, ch.v[i].path);
+		dd_buf_printf(&path, "%s/%05zu-%s", u->dldir.data, i, base);
+		if (dd_buf_error(&furl, &e, "URL") || dd_buf_error(&path, &e, "path"))
+			goto inc_fail;
+		memset(&fr, 0, sizeof(fr));
+		rc = download(u, def->name, furl.data, NULL, NULL, path.data, &fr, &got, &e);
+		long status = fr.status;
+		dd_http_response_release(&fr);
+		if (rc) {
+			rc = 0;
+			goto inc_fail;
+		}
+		res->bytes += got;
+		if (status == 404 || status == 410) {
+			/* Gone since changes.csv was written (deletions.csv names it next
+			 * time): the stored advisory stays until then. */
+			res->skipped++;
+			dd_warn("%s: HTTP %ld (listed in changes.csv; skipped)", furl.data, status);
+			continue;
+		}
+		if (status < 200 || status >= 300) {
+			dd_error_set(&e, DD_EINPUT, "%s: HTTP %ld", furl.data, status);
+			goto inc_fail;
+		}
+		nfiles++;
+	}
+	if ((rc = open_new(u, err))) {
+		fail_msg(res, "%s", err->msg);
+		goto done;
+	}
+	{
+		dd_vulndb_import_opts io;
+		dd_vulndb_import_stats st;
+		const char *p = u->dldir.data;
+		char cur[32];
+		format_time(newest, cur);
+		memset(&io, 0, sizeof(io));
+		io.source = def->name;
+		io.max_file = u->o->max_download ? (size_t)u->o->max_download : 0;
+		io.url = def->url;
+		io.kind = def->kind;
+		io.etag = cr.etag;
+		io.last_modified = cr.last_modified;
+		io.incremental = 1;
+		io.delete_ids = idp;
+		io.n_delete = nids;
+		io.cursor = cur;
+		if (dd_vulndb_import_paths(u->newdb, &p, nfiles ? 1 : 0, &io, &st, &e))
+			goto inc_fail;
+		res->outcome = DD_VU_UPDATED;
+		res->records += st.records;
+		res->advisories = st.advisories;
+		res->affected = st.affected;
+		res->skipped += st.skipped;
+	}
+	goto done;
+inc_fail:
+	if (full)
+		dd_warn("source %s: the archive is stored, but not the changes made since (%s); "
+			"the next update fetches them", def->name, e.msg);
+	else
+		fail_msg(res, "%s", e.msg);
+done:
+	remove_dldir(u);
+	unlink(u->dlpath.data);
+	changes_release(&ch);
+	changes_release(&del);
+	free(ids);
+	free(idp);
+	dd_http_response_release(&cr);
+	dd_http_response_release(&dr);
+	dd_http_response_release(&pr);
+	dd_http_response_release(&ar);
+	dd_buf_release(&dir);
+	dd_buf_release(&curl);
+	dd_buf_release(&durl);
+	dd_buf_release(&path);
+	dd_buf_release(&furl);
+	dd_buf_release(&target);
+	dd_buf_release(&body);
+	return rc;
+}
+
 static int update_one(struct upd *u, const dd_vulndb_source_def *def,
 		      dd_vulndb_update_result *res, dd_error *err)
 {
@@ -363,6 +917,8 @@ static int update_one(struct upd *u, const dd_vulndb_source_def *def,
 	const char *url = def->url;
 	int rc = 0;
 
+	if (def->changes && def->latest)
+		return update_changes(u, def, prev, res, err);
 	memset(&resp, 0, sizeof(resp));
 	memset(&pr, 0, sizeof(pr));
 	dd_http_response_release(&resp);
@@ -387,7 +943,7 @@ static int update_one(struct upd *u, const dd_vulndb_source_def *def,
 		url = target.data;
 	}
 	if (download(u, def->name, url, def->latest ? NULL : etag, def->latest ? NULL : lastmod,
-		     &resp, &res->bytes, &e)) {
+		     u->dlpath.data, &resp, &res->bytes, &e)) {
 		fail_msg(res, "%s", e.msg);
 		goto done;
 	}
@@ -475,12 +1031,15 @@ int dd_vulndb_update(const dd_vulndb_update_opts *o, dd_vulndb_update_report *re
 	dd_buf_init(&u.newpath, 0);
 	dd_buf_init(&u.dlpath, 0);
 	dd_buf_init(&u.lockpath, 0);
+	dd_buf_init(&u.dldir, 0);
+	dd_buf_printf(&u.dldir, "%s.update-files", o->db_path);
 	dd_buf_printf(&u.newpath, "%s.update-new", o->db_path);
 	dd_buf_printf(&u.dlpath, "%s.update-download", o->db_path);
 	dd_buf_printf(&u.lockpath, "%s.update-lock", o->db_path);
 	if ((rc = dd_buf_error(&u.newpath, err, "path")) ||
 	    (rc = dd_buf_error(&u.dlpath, err, "path")) ||
-	    (rc = dd_buf_error(&u.lockpath, err, "path")))
+	    (rc = dd_buf_error(&u.lockpath, err, "path")) ||
+	    (rc = dd_buf_error(&u.dldir, err, "path")))
 		goto done;
 
 	/* Which sources. */
@@ -518,6 +1077,7 @@ int dd_vulndb_update(const dd_vulndb_update_opts *o, dd_vulndb_update_report *re
 	/* Leftovers of a killed update. */
 	unlink_new(&u);
 	unlink(u.dlpath.data);
+	remove_dldir(&u);
 	{
 		dd_vulndb *ro = NULL;
 		if ((rc = dd_vulndb_open(&ro, o->db_path, DD_VULNDB_RDONLY, err)) == 0)
@@ -589,6 +1149,8 @@ done:
 	}
 	if (u.dlpath.data)
 		unlink(u.dlpath.data);
+	if (u.dldir.data && u.lockfd >= 0)
+		remove_dldir(&u);
 	dd_vulndb_close(live);
 	dd_http_free(u.http);
 	dd_vulndb_status_release(&u.old);
@@ -597,6 +1159,7 @@ done:
 	dd_buf_release(&u.newpath);
 	dd_buf_release(&u.dlpath);
 	dd_buf_release(&u.lockpath);
+	dd_buf_release(&u.dldir);
 	free(sel);
 	return rc;
 }

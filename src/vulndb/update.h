@@ -17,6 +17,13 @@
  * one small transaction.  Two updates of the same DB exclude each other
  * (a lock file DB.update-lock).
  *
+ * Sources marked `latest changes` (Red Hat CSAF) are updated incrementally
+ * after their first import: changes.csv is fetched conditionally, only the
+ * documents it lists after the source's cursor (sources.cursor) are
+ * downloaded (into DB.update-files/) and imported without touching the rest
+ * of the source (each replaces the advisory with its id), deletions.csv
+ * removes advisories, and the cursor moves on; see docs/vulndb.md.
+ *
  * Memory: options are borrowed; the report is owned by the caller and freed
  * with dd_vulndb_update_report_release().
  */

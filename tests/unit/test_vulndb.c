@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include <archive.h>
 #include <archive_entry.h>
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -873,6 +874,27 @@ static void test_store_checks_schema_values(void **state)
 	assert_int_equal(dd_vulndb_add_range(db, aff, "SEMVER", NULL, &rg, &e), 0);
 	assert_int_equal(dd_vulndb_add_event(db, rg, "patched", "1.0", &e), DD_EINPUT);
 	assert_int_equal(dd_vulndb_add_event(db, rg, "fixed", "1.0", &e), 0);
+	/* version lists: the JSON text json_dumps() would write; bad UTF-8 refused */
+	{
+		const char *vl[] = { "1.0", "q\"b\\s/", "c\x01\x1f\t\n\x7f", "caf\xc3\xa9",
+				     "\xf0\x9f\x98\x80" };
+		const char *bad[] = { "ok", "\xc3(" };
+		json_t *arr = json_array();
+		for (size_t i = 0; i < 5; i++)
+			json_array_append_new(arr, json_string(vl[i]));
+		char *want = json_dumps(arr, JSON_COMPACT);
+		json_decref(arr);
+		assert_int_equal(dd_vulndb_add_versions(db, aff, bad, 2, &e), DD_EINPUT);
+		assert_int_equal(dd_vulndb_add_versions(db, aff, vl, 5, &e), 0);
+		assert_int_equal(count(db, "SELECT count(*) FROM versions"), 1);
+		sqlite3_stmt *q = NULL;
+		assert_int_equal(sqlite3_prepare_v2(dd_vulndb_sqlite(db), "SELECT list FROM versions",
+						    -1, &q, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		assert_string_equal((const char *)sqlite3_column_text(q, 0), want);
+		sqlite3_finalize(q);
+		free(want);
+	}
 	sv.type = "CVSS_V5";
 	assert_int_equal(dd_vulndb_add_severity(db, adv, 0, &sv, &e), DD_EINPUT);
 	sv.type = "distro";
@@ -885,6 +907,71 @@ static void test_store_checks_schema_values(void **state)
 	assert_int_equal(count(db, "SELECT count(*) FROM ranges"), 1);
 	assert_int_equal(count(db, "SELECT count(*) FROM range_events WHERE kind='fixed'"), 1);
 	assert_int_equal(count(db, "SELECT count(*) FROM severities"), 1);
+	dd_vulndb_close(db);
+	unlink(dbpath);
+}
+
+/* An incremental transaction keeps the source's rows; a record replaces
+ * the stored advisory with its id (and every row below it), a second record
+ * of the same id in the same transaction merges; delete removes one. */
+static void test_incremental_replace_and_delete(void **state)
+{
+	(void)state;
+	dd_vulndb *db = open_db();
+	dd_vulndb_import_stats st;
+	dd_error e = DD_ERROR_INIT;
+	dd_vuln_advisory_in a;
+	dd_vuln_affected_in in;
+	int64_t adv = 0, adv2 = 0, aff = 0, rg = 0;
+	int found = 0;
+	import_ok(db, "s", DATA "osv/GO-2024-2687.json", &st);
+	import_ok(db, "other", DATA "osv/GO-2024-2687.json", &st);
+	int64_t refs0 = count(db, "SELECT count(*) FROM refs");
+	int64_t total0 = count(db, "SELECT count(*) FROM advisories");
+	memset(&a, 0, sizeof(a));
+	memset(&in, 0, sizeof(in));
+	assert_int_equal(dd_vulndb_source_begin_incremental(db, "s", NULL, NULL, &e), 0);
+	a.id = "GO-2024-2687";
+	a.summary = "replaced";
+	assert_int_equal(dd_vulndb_add_advisory(db, &a, DD_VULNDB_ADV_UNIQUE, &adv, &e), 0);
+	in.ecosystem = "Go";
+	in.package = "example.com/new";
+	assert_int_equal(dd_vulndb_add_affected(db, adv, &in, &aff, &e), 0);
+	assert_int_equal(dd_vulndb_add_range(db, aff, "SEMVER", NULL, &rg, &e), 0);
+	assert_int_equal(dd_vulndb_add_event(db, rg, "fixed", "1.2.3", &e), 0);
+	assert_int_equal(dd_vulndb_add_reference(db, adv, "WEB", "https://example.com/x", &e), 0);
+	/* the same id again in this transaction: merged (MERGE) or refused */
+	assert_int_equal(dd_vulndb_add_advisory(db, &a, DD_VULNDB_ADV_MERGE, &adv2, &e), 0);
+	assert_int_equal(adv2, adv);
+	assert_int_equal(dd_vulndb_add_advisory(db, &a, DD_VULNDB_ADV_UNIQUE, &adv2, &e),
+			 DD_EINPUT);
+	a.id = "NEW-1";
+	assert_int_equal(dd_vulndb_add_advisory(db, &a, DD_VULNDB_ADV_UNIQUE, &adv2, &e), 0);
+	assert_int_equal(dd_vulndb_delete_advisory(db, "NEW-1", &found, &e), 0);
+	assert_int_equal(found, 1);
+	assert_int_equal(dd_vulndb_delete_advisory(db, "NOPE", &found, &e), 0);
+	assert_int_equal(found, 0);
+	dd_vulndb_source_meta meta;
+	memset(&meta, 0, sizeof(meta));
+	meta.cursor = "2026-11-21T00:00:00Z";
+	assert_int_equal(dd_vulndb_source_commit(db, &meta, &e), 0);
+	/* source s: the one replaced advisory, with only the new rows */
+	assert_int_equal(count(db, "SELECT count(*) FROM advisories"), total0);
+	assert_int_equal(lookup(db, "Go", "stdlib").n, 1); /* source other only */
+	assert_int_equal(lookup(db, "Go", "example.com/new").n, 1);
+	assert_int_equal(count(db, "SELECT count(*) FROM advisories v JOIN sources s ON "
+				   "s.id=v.source_id WHERE s.name='s' AND v.summary='replaced'"), 1);
+	assert_int_equal(count(db, "SELECT count(*) FROM aliases a JOIN advisories v ON "
+				   "v.pk=a.advisory_id JOIN sources s ON s.id=v.source_id "
+				   "WHERE s.name='s'"), 0);
+	assert_int_equal(count(db, "SELECT count(*) FROM refs"), refs0 / 2 + 1);
+	assert_int_equal(count(db, "SELECT count(*) FROM sources WHERE name='s' AND "
+				   "cursor='2026-11-21T00:00:00Z'"), 1);
+	/* a full import clears the cursor */
+	import_ok(db, "s", DATA "osv/GO-2024-2687.json", &st);
+	assert_int_equal(count(db, "SELECT count(*) FROM sources WHERE name='s' AND "
+				   "cursor IS NULL"), 1);
+	assert_int_equal(count(db, "SELECT count(*) FROM refs"), refs0);
 	dd_vulndb_close(db);
 	unlink(dbpath);
 }
@@ -912,6 +999,7 @@ int main(void)
 		cmocka_unit_test(test_failed_import_keeps_previous_data),
 		cmocka_unit_test(test_sources_are_independent),
 		cmocka_unit_test(test_store_checks_schema_values),
+		cmocka_unit_test(test_incremental_replace_and_delete),
 	};
 	return cmocka_run_group_tests_name("vulndb", tests, setup, teardown);
 }

@@ -69,7 +69,7 @@ static void test_sources_parse(void **state)
 		"# comment\n\n"
 		"go   osv   https://osv-vulnerabilities.storage.googleapis.com/Go/all.zip\n"
 		"  deb\tdebian-tracker https://security-tracker.debian.org/tracker/data/json disabled\r\n"
-		"rh - https://x.example/vex/archive_latest.txt latest\n"
+		"rh - https://x.example/vex/archive_latest.txt latest changes\n"
 		"last auto http://127.0.0.1:1/x enabled";
 	dd_vulndb_sources s;
 	dd_error e = DD_ERROR_INIT;
@@ -84,6 +84,8 @@ static void test_sources_parse(void **state)
 	assert_false(s.v[1].enabled);
 	assert_null(s.v[2].kind);
 	assert_true(s.v[2].latest);
+	assert_true(s.v[2].changes);
+	assert_false(s.v[0].changes);
 	assert_null(s.v[3].kind);
 	assert_true(s.v[3].enabled);
 	assert_non_null(dd_vulndb_sources_find(&s, "rh"));
@@ -102,6 +104,7 @@ static void test_sources_errors(void **state)
 		"a/b osv https://x/y\n",                    /* name */
 		"a osv https://x/y 1 2 3 4\n",              /* too many */
 		"a os$v https://x/y\n",                     /* kind */
+		"a csaf-vex https://x/y changes\n",         /* changes without latest */
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -131,6 +134,7 @@ static void test_sources_default(void **state)
 	d = dd_vulndb_sources_find(&s, "redhat-csaf-vex");
 	assert_non_null(d);
 	assert_true(d->latest);
+	assert_true(d->changes);
 	assert_string_equal(d->kind, "csaf-vex");
 	d = dd_vulndb_sources_find(&s, "nvd-2024");
 	assert_non_null(d);
@@ -271,7 +275,7 @@ static void test_update_failure_keeps_data(void **state)
 }
 
 /* A schema-1 DB (before db update existed) is still readable, and a
- * writable open migrates it. */
+ * writable open migrates it (through 2 and 3). */
 static void test_schema1_compat(void **state)
 {
 	sqlite3 *raw = NULL;
@@ -284,7 +288,8 @@ static void test_schema1_compat(void **state)
 	assert_int_equal(sqlite3_open(dbpath, &raw), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(raw, "ALTER TABLE sources DROP COLUMN checked_at; "
 					   "ALTER TABLE sources DROP COLUMN update_error; "
-					   "DELETE FROM migrations WHERE version=2; "
+					   "ALTER TABLE sources DROP COLUMN cursor; "
+					   "DELETE FROM migrations WHERE version>=2; "
 					   "PRAGMA user_version=1", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(raw);
 	assert_int_equal(dd_vulndb_open(&db, dbpath, DD_VULNDB_RDONLY, &e), 0);
@@ -293,9 +298,10 @@ static void test_schema1_compat(void **state)
 	dd_vulndb_status_release(&si);
 	dd_vulndb_close(db);
 	assert_int_equal(dd_vulndb_open(&db, dbpath, 0, &e), 0);
-	assert_int_equal(count(db, "PRAGMA user_version"), 2);
+	assert_int_equal(count(db, "PRAGMA user_version"), DD_VULNDB_SCHEMA_VERSION);
 	assert_int_equal(count(db, "SELECT count(*) FROM pragma_table_info('sources') WHERE "
-				   "name='update_error'"), 1);
+				   "name IN ('update_error', 'cursor')"), 2);
+	assert_int_equal(count(db, "SELECT count(*) FROM migrations"), DD_VULNDB_SCHEMA_VERSION);
 	dd_vulndb_close(db);
 }
 
