@@ -14,6 +14,8 @@
 #      started again -> exactly one new commit
 #   6. the DB learns a new CVE for a package of the deployed app ->
 #      reported as newly affected without pulling the image (exit 1)
+#   7. with fail_on_new, a base bringing a LOW/unrated finding the running
+#      image lacks is blocked too
 . "$DD_ROOT/tests/lib.sh"
 
 for t in docker-registry skopeo buildah git; do
@@ -220,3 +222,23 @@ grep '"event":"newly-affected"' "$TMP/watch.log" | grep -q "DRYDOCK-TEST-2" &&
 	ok "the newly affected image is reported with the new advisory" ||
 	fail "the newly affected image is reported" "$(cat "$TMP/watch.log")"
 expect_exit 0 "reported once" watch
+
+# 7. fail_on_new: a base update bringing a finding below CRITICAL that the
+#    running image does not have is blocked too
+sed -i 's/^  fail_on: CRITICAL$/  fail_on: CRITICAL\n  fail_on_new: true/' "$TMP/fleet/fleet.yaml"
+cat >"$TMP/feed/DRYDOCK-TEST-3.json" <<'EOT'
+{"schema_version": "1.6.0", "id": "DRYDOCK-TEST-3", "modified": "2026-11-03T00:00:00Z",
+ "summary": "test advisory: a minor issue in drydock-minor",
+ "affected": [{"package": {"ecosystem": "Debian:12", "name": "drydock-minor"},
+   "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.0-1"}]}]}]}
+EOT
+"$DRYDOCK" db import --db "$TMP/db.sqlite" "$TMP/feed" >/dev/null 2>&1
+watch >/dev/null 2>&1 # the DB changed: re-matched, nothing new
+update_base 'printf "Package: drydock-minor\nStatus: install ok installed\nPriority: optional\nArchitecture: all\nVersion: 1.0-1\nDescription: test\n\n" >> /var/lib/dpkg/status' \
+	2>"$TMP/upd.err" || fail "update base (minor)" "$(tail -2 "$TMP/upd.err")"
+n=$(commits)
+: >"$TMP/watch.log"
+expect_exit 1 "fail_on_new blocks a finding the running image does not have" watch
+grep '"event":"build-blocked"' "$TMP/watch.log" | grep -q 'does not have.*DRYDOCK-TEST-3' &&
+	ok "the reason names the new finding" || fail "the reason names the new finding" "$(grep build-blocked "$TMP/watch.log")"
+[ "$(commits)" = "$n" ] && ok "not committed" || fail "not committed"
