@@ -2,8 +2,8 @@
 # drydock watch as a daemon: polling on the registry's interval, a registry
 # webhook (Debian's docker-registry notifying drydock itself) making it
 # check at once, /metrics and /healthz, reports POSTed to notify_url, and a
-# clean stop on SIGTERM.  (An index that only grows a platform is not a
-# change: tests/unit/test_poll.c.)  No image is built here (98-watch.sh does that).
+# clean stop on SIGTERM; then (--once) per-platform tracking: an index that
+# only gains a platform is not a change, a replaced amd64 image is.  No image is built here (98-watch.sh does that).
 . "$DD_ROOT/tests/lib.sh"
 
 for t in docker-registry skopeo curl python3; do
@@ -135,3 +135,52 @@ if kill -0 "$wpid" 2>/dev/null; then fail "SIGTERM stops the daemon"; else
 	[ "$rc" = 0 ] && ok "SIGTERM stops the daemon (exit 0)" || fail "SIGTERM stops the daemon (exit 0)" "exit $rc: $(tail -3 "$TMP/daemon.out")"
 fi
 grep -q '"event":"stopped"' "$TMP/watch.log" && ok "the stop is logged" || fail "the stop is logged"
+
+# per-platform tracking (--once): a multi-platform base whose index only
+# gains a platform is not a change; its linux/amd64 image being replaced is
+if "$DD_ROOT/scripts/fixtures/multiarch-layout" "$TMP/ma" >"$TMP/ma.env" 2>"$TMP/ma.err"; then
+	skopeo copy -q --all --dest-tls-verify=false "oci:$TMP/ma:multi" "docker://$reg/mp:1" &&
+		skopeo copy -q --dest-tls-verify=false "oci:$TMP/ma:single" "docker://$reg/mp:single" ||
+		fail "push the multi-platform base"
+	cat >"$TMP/mp.yaml" <<EOT
+registries:
+  - {host: "$reg", insecure: true}
+images:
+  - {name: mp, image: "$reg/mp:1", platforms: [linux/amd64, linux/arm64]}
+watch:
+  state: $TMP/mp-state/w.sqlite
+EOT
+	idx=application/vnd.oci.image.index.v1+json
+	curl -fs -H "Accept: $idx" "http://$reg/v2/mp/manifests/1" >"$TMP/index.json"
+	# put_index PYTHON-EXPR: rewrite the index's manifests list m and PUT it as mp:1
+	put_index() {
+		python3 - "$TMP/index.json" "$1" >"$TMP/index2.json" <<'EOT'
+import json, sys
+ix = json.load(open(sys.argv[1]))
+m = ix["manifests"]
+exec(sys.argv[2])
+ix["manifests"] = m
+sys.stdout.write(json.dumps(ix))
+EOT
+		curl -fs -X PUT -H "Content-Type: $idx" --data-binary "@$TMP/index2.json" "http://$reg/v2/mp/manifests/1" -o /dev/null
+	}
+	mpw() { "$DRYDOCK" watch --once --config "$TMP/mp.yaml" --log "$TMP/mp.log" "$@"; }
+	expect_exit 0 "multi-platform baseline" mpw
+	# a new platform: the arm/v7 entry copied as linux/riscv64
+	put_index 'e = dict(next(x for x in m if x.get("platform", {}).get("variant") == "v7")); e["platform"] = {"os": "linux", "architecture": "riscv64"}; m.append(e)' ||
+		fail "PUT an index with one more platform"
+	expect_exit 0 "an index that only gains a platform" mpw
+	grep -q '"event":"index-only-change"' "$TMP/mp.log" && ok "a new platform alone is not a change" ||
+		fail "a new platform alone is not a change" "$(tail -3 "$TMP/mp.log")"
+	! grep -q '"event":"change"' "$TMP/mp.log" && ok "no rebuild for a new platform" || fail "no rebuild for a new platform"
+	# the amd64 image replaced (by the single-platform image's manifest)
+	single=$(skopeo inspect --tls-verify=false --raw "docker://$reg/mp:single" | sha256sum | cut -c1-64)
+	size=$(skopeo inspect --tls-verify=false --raw "docker://$reg/mp:single" | wc -c)
+	put_index "[x.update({'digest': 'sha256:$single', 'size': $size}) for x in m if x.get('platform', {}).get('architecture') == 'amd64']" ||
+		fail "PUT an index with a new amd64 image"
+	expect_exit 0 "an index whose amd64 image was replaced" mpw
+	grep -q '"event":"change".*"image":"mp"' "$TMP/mp.log" && ok "a replaced platform image is a change" ||
+		fail "a replaced platform image is a change" "$(tail -3 "$TMP/mp.log")"
+else
+	skip "per-platform tracking" "multiarch fixture: $(tail -1 "$TMP/ma.err")"
+fi
