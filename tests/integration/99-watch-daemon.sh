@@ -3,7 +3,8 @@
 # webhook (Debian's docker-registry notifying drydock itself) making it
 # check at once, /metrics and /healthz, reports POSTed to notify_url, and a
 # clean stop on SIGTERM; then (--once) per-platform tracking: an index that
-# only gains a platform is not a change, a replaced amd64 image is.  No image is built here (98-watch.sh does that).
+# only gains a platform is not a change, a replaced amd64 image is.  No
+# image is built here (98-watch.sh does that).
 . "$DD_ROOT/tests/lib.sh"
 
 for t in docker-registry skopeo curl python3; do
