@@ -498,17 +498,6 @@ done:
 	return rc;
 }
 
-static void sleep_s(double s)
-{
-	struct timespec ts;
-	if (s <= 0)
-		return;
-	ts.tv_sec = (time_t)s;
-	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
 int dd_build_wait(const dd_build_request *rq, dd_build_result *res, double deadline,
 		  dd_build_probe probe, void *probe_ctx, dd_error *err)
 {
@@ -544,7 +533,7 @@ int dd_build_wait(const dd_build_request *rq, dd_build_result *res, double deadl
 					  prev ? prev : "", last);
 			break;
 		}
-		sleep_s(interval < deadline - now ? interval : deadline - now);
+		dd_build_sleep(interval < deadline - now ? interval : deadline - now);
 		polls++;
 		if (!r && dd_build_open_registry(&r, rq, &ref, &e)) {
 			snprintf(last, sizeof(last), "%.380s", e.msg);

@@ -31,6 +31,8 @@ typedef struct dd_build_proc {
 
 /* Monotonic seconds. */
 double dd_build_now(void);
+/* Sleep s seconds (monotonic; resumed after signals). */
+void dd_build_sleep(double s);
 
 /* Run p->argv in a new process group, stdin /dev/null, stdout and stderr
  * into the log.  Returns 0 with *status = the exit status (128 + signal

@@ -29,7 +29,7 @@ double dd_build_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void sleep_s(double s)
+void dd_build_sleep(double s)
 {
 	struct timespec ts;
 	if (s <= 0)
@@ -215,7 +215,7 @@ static int spawn(const dd_build_proc *p, int *status, char *last, size_t cap, dd
 		if (term_at && now >= term_at + TERM_S)
 			kill(-pid, SIGKILL);
 		if (!open_fds) {
-			sleep_s(0.01);
+			dd_build_sleep(0.01);
 			continue;
 		}
 		if (p->deadline > 0 && !term_at && p->deadline - now < wait_s)
