@@ -17,6 +17,7 @@
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/reader.h"
+#include "vulndb/changes.h"
 #include "vulndb/import.h"
 #include "vulndb/store.h"
 #include "util/banned.h"
@@ -371,231 +372,6 @@ struct check {
 #define MAX_INDEX ((size_t)256 << 20)  /* changes.csv of all of Red Hat is ~10 MB */
 #define MAX_INCREMENTAL 5000           /* more changed files: the archive instead */
 
-struct change {
-	char *path;
-	int64_t ts;
-};
-
-struct changes {
-	struct change *v;
-	size_t n, cap;
-	int64_t bad; /* lines that were not "path","timestamp" */
-};
-
-static void changes_release(struct changes *c)
-{
-	for (size_t i = 0; i < c->n; i++)
-		free(c->v[i].path);
-	free(c->v);
-	memset(c, 0, sizeof(*c));
-}
-
-/* Days from 1970-01-01 to a proleptic Gregorian date. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-static int digits(const char *p, size_t n, unsigned *out)
-{
-	unsigned v = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned)(p[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-/* "YYYY-MM-DD[THH:MM:SS[.frac]][Z|+HH:MM|-HH:MM]" (no zone: UTC) to Unix
- * time.  -1 when malformed. */
-static int parse_time(const char *p, size_t n, int64_t *out)
-{
-	unsigned y, mo, d, h = 0, mi = 0, s = 0, zh, zm;
-	size_t i = 10;
-	int64_t off = 0;
-	if (n < 10 || p[4] != '-' || p[7] != '-' || digits(p, 4, &y) || digits(p + 5, 2, &mo) ||
-	    digits(p + 8, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > 31)
-		return -1;
-	if (i < n && (p[i] == 'T' || p[i] == 't' || p[i] == ' ')) {
-		if (n - i < 9 || p[i + 3] != ':' || p[i + 6] != ':' || digits(p + i + 1, 2, &h) ||
-		    digits(p + i + 4, 2, &mi) || digits(p + i + 7, 2, &s) || h > 23 || mi > 59 ||
-		    s > 60)
-			return -1;
-		i += 9;
-		if (i < n && p[i] == '.') {
-			i++;
-			while (i < n && p[i] >= '0' && p[i] <= '9')
-				i++;
-		}
-	}
-	if (i < n && (p[i] == 'Z' || p[i] == 'z')) {
-		i++;
-	} else if (i < n && (p[i] == '+' || p[i] == '-')) {
-		if (n - i < 6 || p[i + 3] != ':' || digits(p + i + 1, 2, &zh) ||
-		    digits(p + i + 4, 2, &zm) || zh > 23 || zm > 59)
-			return -1;
-		off = ((int64_t)zh * 60 + zm) * 60 * (p[i] == '+' ? 1 : -1);
-		i += 6;
-	}
-	if (i != n)
-		return -1;
-	*out = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + mi * 60 + s - off;
-	return 0;
-}
-
-static void format_time(int64_t t, char out[32])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(out, 32, "1970-01-01T00:00:00Z");
-}
-
-/* A file of the feed's directory: "2024/cve-2024-0727.json" (letters,
- * digits, '.', '_', '-', '/'; no "..", not absolute). */
-static int valid_change_path(const char *p, size_t n)
-{
-	if (n < 6 || n > 512 || p[0] == '/' || strncmp(p + n - 5, ".json", 5) != 0)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-' || c == '/'))
-			return 0;
-		if (c == '/' && p[i + 1] == '/')
-			return 0;
-		if (c == '.' && i + 1 < n && p[i + 1] == '.')
-			return 0;
-	}
-	return 1;
-}
-
-/* One CSV field at *p (quoted or not), up to ',' or the end of the line. */
-static int csv_field(const char **p, const char *end, const char **f, size_t *n)
-{
-	const char *q = *p;
-	if (q < end && *q == '"') {
-		const char *close = memchr(q + 1, '"', (size_t)(end - q - 1));
-		if (!close)
-			return -1;
-		*f = q + 1;
-		*n = (size_t)(close - q - 1);
-		q = close + 1;
-	} else {
-		*f = q;
-		while (q < end && *q != ',')
-			q++;
-		*n = (size_t)(q - *f);
-	}
-	if (q < end && *q != ',')
-		return -1;
-	*p = q < end ? q + 1 : q;
-	return 0;
-}
-
-/* Parse changes.csv / deletions.csv; lines that are not "path","time" are
- * counted in c->bad.  Only DD_EENV (memory) is an error. */
-static int parse_changes(const char *data, size_t len, struct changes *c, dd_error *err)
-{
-	size_t off = 0;
-	while (off < len) {
-		const char *l = data + off, *nl = memchr(l, '\n', len - off);
-		const char *end = nl ? nl : data + len, *p = l, *f1, *f2;
-		size_t n1, n2;
-		int64_t ts;
-		off = (size_t)(end - data) + (nl ? 1 : 0);
-		if (end > l && end[-1] == '\r')
-			end--;
-		if (end == l)
-			continue;
-		if (csv_field(&p, end, &f1, &n1) || csv_field(&p, end, &f2, &n2) || p != end ||
-		    !valid_change_path(f1, n1) || parse_time(f2, n2, &ts)) {
-			c->bad++;
-			continue;
-		}
-		if (c->n == c->cap) {
-			size_t ncap = c->cap ? c->cap * 2 : 256, bytes;
-			struct change *nv;
-			if (dd_mul_size(&bytes, ncap, sizeof(*nv)) || !(nv = realloc(c->v, bytes)))
-				return dd_error_oom(err);
-			c->v = nv;
-			c->cap = ncap;
-		}
-		if (!(c->v[c->n].path = dd_strndup(f1, n1)))
-			return dd_error_oom(err);
-		c->v[c->n++].ts = ts;
-	}
-	return 0;
-}
-
-static int cmp_change(const void *a, const void *b)
-{
-	const struct change *x = a, *y = b;
-	int c = strcmp(x->path, y->path);
-	if (c)
-		return c;
-	return x->ts < y->ts ? 1 : x->ts > y->ts ? -1 : 0; /* newest first */
-}
-
-/* Keep the entries newer than `after`, one per path (its newest). */
-static void keep_newer(struct changes *c, int64_t after)
-{
-	size_t k = 0;
-	if (c->n)
-		qsort(c->v, c->n, sizeof(*c->v), cmp_change);
-	for (size_t i = 0; i < c->n; i++) {
-		if (c->v[i].ts <= after || (k && strcmp(c->v[k - 1].path, c->v[i].path) == 0)) {
-			free(c->v[i].path);
-			continue;
-		}
-		c->v[k++] = c->v[i];
-	}
-	c->n = k;
-}
-
-static struct change *find_change(struct changes *c, const char *path)
-{
-	size_t lo = 0, hi = c->n;
-	while (lo < hi) { /* sorted by path, one entry per path */
-		size_t mid = lo + (hi - lo) / 2;
-		int r = strcmp(c->v[mid].path, path);
-		if (r == 0)
-			return &c->v[mid];
-		if (r < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-/* The advisory id of a document: "2024/cve-2024-0727.json" ->
- * "CVE-2024-0727", "2024/rhsa-2024_0010.json" -> "RHSA-2024:0010". */
-static void id_of_path(const char *path, char *out, size_t size)
-{
-	const char *base = strrchr(path, '/');
-	size_t n, i;
-	base = base ? base + 1 : path;
-	n = strlen(base) - 5; /* ".json" (valid_change_path) */
-	if (n >= size)
-		n = size - 1;
-	for (i = 0; i < n; i++)
-		out[i] = (char)(base[i] >= 'a' && base[i] <= 'z' ? base[i] - 'a' + 'A' : base[i]);
-	out[n] = '\0';
-	if (n > 5 && out[0] == 'R' && out[1] == 'H' && out[3] == 'A' && out[4] == '-') {
-		char *us = strchr(out, '_');
-		if (us)
-			*us = ':';
-	}
-}
-
 /* GET url into body (bounded). */
 static int fetch_mem(struct upd *u, const char *url, const char *etag, const char *lastmod,
 		     dd_http_response *resp, dd_buf *body, dd_error *err)
@@ -637,17 +413,6 @@ static void remove_dldir(struct upd *u)
 	rmdir(u->dldir.data);
 }
 
-/* The date of an archive name ("csaf_vex_2026-11-27.tar.zst"), at 00:00 UTC. */
-static int archive_date(const char *url, int64_t *out)
-{
-	const char *base = strrchr(url, '/');
-	base = base ? base + 1 : url;
-	for (const char *p = base; strlen(p) >= 10; p++)
-		if (p[4] == '-' && p[7] == '-' && parse_time(p, 10, out) == 0)
-			return 0;
-	return -1;
-}
-
 static int update_changes(struct upd *u, const dd_vulndb_source_def *def,
 			  const dd_vulndb_source_info *prev, dd_vulndb_update_result *res,
 			  dd_error *err)
@@ -655,7 +420,7 @@ static int update_changes(struct upd *u, const dd_vulndb_source_def *def,
 	dd_buf dir = DD_BUF_INIT, curl = DD_BUF_INIT, durl = DD_BUF_INIT, path = DD_BUF_INIT,
 	       furl = DD_BUF_INIT, target = DD_BUF_INIT, body = DD_BUF_INIT_MAX(MAX_INDEX);
 	dd_http_response cr, dr, pr, ar;
-	struct changes ch, del;
+	dd_vulndb_changes ch, del;
 	dd_error e = DD_ERROR_INIT;
 	char (*ids)[96] = NULL;
 	const char **idp = NULL;
@@ -677,7 +442,7 @@ static int update_changes(struct upd *u, const dd_vulndb_source_def *def,
 		goto done;
 	/* The cursor counts only for data imported from this very URL. */
 	if (prev && prev->url && strcmp(prev->url, def->url) == 0 && prev->updated > 0 &&
-	    prev->cursor && parse_time(prev->cursor, strlen(prev->cursor), &cursor) == 0)
+	    prev->cursor && dd_vulndb_time_parse(prev->cursor, strlen(prev->cursor), &cursor) == 0)
 		have_cursor = 1;
 
 	if (fetch_mem(u, curl.data, have_cursor ? prev->etag : NULL,
@@ -693,7 +458,7 @@ static int update_changes(struct upd *u, const dd_vulndb_source_def *def,
 		fail_msg(res, "%s: HTTP %ld", curl.data, cr.status);
 		goto done;
 	}
-	if ((rc = parse_changes(body.data ? body.data : "", body.len, &ch, err)))
+	if ((rc = dd_vulndb_changes_parse(body.data ? body.data : "", body.len, &ch, err)))
 		goto done;
 	if (ch.n == 0 && ch.bad > 0) {
 		fail_msg(res, "%s: no \"path\",\"timestamp\" lines", curl.data);
@@ -734,7 +499,7 @@ static int update_changes(struct upd *u, const dd_vulndb_source_def *def,
 			fail_msg(res, "%s: HTTP %ld", target.data, ar.status);
 			goto done;
 		}
-		if (archive_date(target.data, &cursor)) {
+		if (dd_vulndb_archive_date(target.data, &cursor)) {
 			/* No date in the name: take it as current. */
 			cursor = 0;
 			for (size_t i = 0; i < ch.n; i++)
@@ -747,7 +512,7 @@ static int update_changes(struct upd *u, const dd_vulndb_source_def *def,
 			fail_msg(res, "%s", err->msg);
 			goto done;
 		}
-		format_time(cursor, cur);
+		dd_vulndb_time_format(cursor, cur);
 		memset(&io, 0, sizeof(io));
 		io.source = def->name;
 		io.max_file = u->o->max_download ? (size_t)u->o->max_download : 0;
@@ -767,15 +532,15 @@ static int update_changes(struct upd *u, const dd_vulndb_source_def *def,
 	}
 
 	/* The files changed and deleted after the cursor. */
-	keep_newer(&ch, cursor);
+	dd_vulndb_changes_keep_newer(&ch, cursor);
 	if (fetch_mem(u, durl.data, NULL, NULL, &dr, &body, &e)) {
 		dd_error_prefix(&e, "deletions");
 		goto inc_fail;
 	}
 	if (dr.status == 200) {
-		if ((rc = parse_changes(body.data ? body.data : "", body.len, &del, err)))
+		if ((rc = dd_vulndb_changes_parse(body.data ? body.data : "", body.len, &del, err)))
 			goto done;
-		keep_newer(&del, cursor);
+		dd_vulndb_changes_keep_newer(&del, cursor);
 	} else if (dr.status != 404) {
 		dd_error_set(&e, DD_EINPUT, "%s: HTTP %ld", durl.data, dr.status);
 		goto inc_fail;
@@ -793,14 +558,14 @@ static int update_changes(struct upd *u, const dd_vulndb_source_def *def,
 		goto done;
 	}
 	for (size_t i = 0; i < del.n; i++) {
-		struct change *c = find_change(&ch, del.v[i].path);
+		dd_vulndb_change *c = dd_vulndb_changes_find(&ch, del.v[i].path);
 		if (del.v[i].ts > newest)
 			newest = del.v[i].ts;
 		if (c && c->ts > del.v[i].ts)
 			continue; /* deleted, then published again */
 		if (c)
 			c->ts = INT64_MIN; /* changed, then deleted */
-		id_of_path(del.v[i].path, ids[nids], sizeof(ids[nids]));
+		dd_vulndb_change_id(del.v[i].path, ids[nids], sizeof(ids[nids]));
 		idp[nids] = ids[nids];
 		nids++;
 	}
@@ -858,7 +623,7 @@ static int update_changes(struct upd *u, const dd_vulndb_source_def *def,
 		dd_vulndb_import_stats st;
 		const char *p = u->dldir.data;
 		char cur[32];
-		format_time(newest, cur);
+		dd_vulndb_time_format(newest, cur);
 		memset(&io, 0, sizeof(io));
 		io.source = def->name;
 		io.max_file = u->o->max_download ? (size_t)u->o->max_download : 0;
@@ -888,8 +653,8 @@ inc_fail:
 done:
 	remove_dldir(u);
 	unlink(u->dlpath.data);
-	changes_release(&ch);
-	changes_release(&del);
+	dd_vulndb_changes_release(&ch);
+	dd_vulndb_changes_release(&del);
 	free(ids);
 	free(idp);
 	dd_http_response_release(&cr);

@@ -16,6 +16,7 @@
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/reader.h"
+#include "vulndb/changes.h"
 #include "vulndb/import.h"
 #include "vulndb/sources.h"
 #include "vulndb/store.h"
@@ -339,9 +340,74 @@ static void test_bulk_indexes(void **state)
 	dd_vulndb_close(db);
 }
 
+/* Red Hat's changes.csv / deletions.csv (src/vulndb/changes.c). */
+static void test_changes_csv(void **state)
+{
+	static const char text[] =
+		"\"2024/cve-2024-0727.json\",\"2025-02-18T14:28:08+00:00\"\r\n"
+		"\n"
+		"2024/rhsa-2024_0010.json,2025-02-18T16:28:08+02:00\n"       /* unquoted, offset */
+		"\"2023/cve-2023-1.json\",\"2025-01-01T00:00:00Z\"\n"
+		"\"2024/cve-2024-0727.json\",\"2025-02-10T00:00:00.123+00:00\"\n" /* older twin */
+		"\"../etc/passwd.json\",\"2025-03-01T00:00:00Z\"\n"       /* .. */
+		"\"/abs.json\",\"2025-03-01T00:00:00Z\"\n"                 /* absolute */
+		"\"a//b.json\",\"2025-03-01T00:00:00Z\"\n"                 /* // */
+		"\"2024/x.txt\",\"2025-03-01T00:00:00Z\"\n"                /* not .json */
+		"\"2024/sp ace.json\",\"2025-03-01T00:00:00Z\"\n"          /* blank */
+		"\"2024/a.json\",\"2025-13-01T00:00:00Z\"\n"               /* month 13 */
+		"\"2024/a.json\",\"2025-03-01T25:00:00Z\"\n"               /* hour 25 */
+		"\"2024/a.json\",\"2025-03-01T00:00:00+0100\"\n"           /* zone */
+		"\"2024/a.json\",\"2025-03-01T00:00:00Z\",\"x\"\n"         /* 3 fields */
+		"\"2024/a.json\"\n"                                        /* 1 field */
+		"\"2024/a.json,\"2025-03-01T00:00:00Z\"\n"                 /* quote */
+		"\"2024/b.json\",\"2025-03-01\"";                          /* date only, no EOL */
+	dd_vulndb_changes c;
+	dd_error e = DD_ERROR_INIT;
+	int64_t t;
+	char id[64], ts[32];
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(dd_vulndb_changes_parse(text, strlen(text), &c, &e), 0);
+	assert_int_equal(c.n, 5);
+	assert_int_equal(c.bad, 11);
+	assert_string_equal(c.v[0].path, "2024/cve-2024-0727.json");
+	assert_int_equal(c.v[0].ts, 1739888888);
+	assert_int_equal(c.v[1].ts, 1739888888); /* 16:28:08+02:00 = 14:28:08Z */
+	assert_int_equal(c.v[4].ts, 1740787200); /* 2025-03-01 */
+	dd_vulndb_changes_keep_newer(&c, 1735689600); /* 2025-01-01T00:00:00Z: not newer */
+	assert_int_equal(c.n, 3);
+	assert_string_equal(c.v[0].path, "2024/b.json");
+	assert_string_equal(c.v[1].path, "2024/cve-2024-0727.json");
+	assert_int_equal(c.v[1].ts, 1739888888); /* the newer twin */
+	assert_string_equal(c.v[2].path, "2024/rhsa-2024_0010.json");
+	assert_non_null(dd_vulndb_changes_find(&c, "2024/b.json"));
+	assert_null(dd_vulndb_changes_find(&c, "2023/cve-2023-1.json"));
+	dd_vulndb_changes_release(&c);
+	dd_vulndb_changes_release(&c);
+
+	dd_vulndb_change_id("2024/cve-2024-0727.json", id, sizeof(id));
+	assert_string_equal(id, "CVE-2024-0727");
+	dd_vulndb_change_id("2024/rhsa-2024_0010.json", id, sizeof(id));
+	assert_string_equal(id, "RHSA-2024:0010");
+	dd_vulndb_change_id("rhba-2024_1.json", id, sizeof(id));
+	assert_string_equal(id, "RHBA-2024:1");
+	assert_int_equal(dd_vulndb_archive_date("https://x/vex/csaf_vex_2026-11-27.tar.zst", &t), 0);
+	assert_int_equal(t, 1795737600);
+	assert_int_equal(dd_vulndb_archive_date("https://x/2026-11-27/vex.tar.zst", &t), -1);
+	dd_vulndb_time_format(1795737600, ts);
+	assert_string_equal(ts, "2026-11-27T00:00:00Z");
+	assert_int_equal(dd_vulndb_time_parse("1969-12-31T23:59:59Z", 20, &t), 0);
+	assert_int_equal(t, -1);
+	assert_int_equal(dd_vulndb_time_parse("2024-02-29T12:00:00-05:30", 25, &t), 0);
+	assert_int_equal(t, 1709227800);
+	assert_int_equal(dd_vulndb_time_parse("2024-02-29T12:00", 16, &t), -1);
+	assert_int_equal(dd_vulndb_time_parse("", 0, &t), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_changes_csv),
 		cmocka_unit_test(test_sources_parse),
 		cmocka_unit_test(test_sources_errors),
 		cmocka_unit_test(test_sources_default),
