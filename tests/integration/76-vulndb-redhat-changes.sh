@@ -203,3 +203,39 @@ requests "$n0" | grep -q "csaf_vex_2026-11-20.tar.zst 200" && ok "the archive is
 	fail "full again" "$(requests "$n0")"
 [ "$(ids)" = "CVE-2024-0727 CVE-2099-0001 CVE-2099-0003" ] &&
 	ok "archive plus the changes since its date" || fail "after full" "$(ids)"
+
+# 7. kill -9 at random moments of an update (the same feed through nginx's
+# rate-limited /slow/ location, 200 KB/s: a few seconds): the DB is always
+# the previous one or the complete new one, and the next update finishes.
+mkdir -p "$W/slow"
+ln -s "$W/security.access.redhat.com" "$W/slow/security.access.redhat.com"
+SLOW="http://127.0.0.1:$PORT/slow/security.access.redhat.com/data/csaf/v2/vex/archive_latest.txt"
+echo "redhat-csaf-vex csaf-vex $SLOW enabled latest changes" >"$TMP/sources"
+old_ids=$(ids) old_counts=$(counts) old_cursor=$(cursor)
+state() { q "select url || ' ' || coalesce(cursor, '-') from sources where name='redhat-csaf-vex'"; }
+old_state=$(state)
+killed=0
+for delay in 0.1 0.4 0.8 1.3 2.0; do
+	"$DRYDOCK" db update --db "$DB" --sources "$TMP/sources" >/dev/null 2>&1 &
+	pid=$!
+	sleep "$delay"
+	kill -9 $pid 2>/dev/null && killed=$((killed + 1))
+	wait $pid 2>/dev/null
+	integ=$(q "pragma integrity_check")
+	if [ "$integ" = ok ] && [ "$(state)" = "$old_state" ] && [ "$(ids)" = "$old_ids" ] &&
+		[ "$(counts)" = "$old_counts" ]; then
+		ok "kill -9 after ${delay}s: the previous DB, intact"
+	elif [ "$integ" = ok ] && [ "$(state)" = "$SLOW 2026-11-22T10:05:00Z" ] && [ "$(ids)" = "$old_ids" ]; then
+		ok "kill -9 after ${delay}s: the update had finished"
+		break
+	else
+		fail "kill -9 after ${delay}s" "integrity '$integ', state '$(state)', ids '$(ids)', counts '$(counts)'"
+	fi
+done
+[ "$killed" -gt 0 ] && ok "$killed updates were killed" || skip "kills" "every update finished first"
+expect_exit 0 "the update after the kills" upd
+[ "$(state)" = "$SLOW 2026-11-22T10:05:00Z" ] && [ "$(ids)" = "$old_ids" ] && [ "$(counts)" = "$old_counts" ] &&
+	ok "completes: the same advisories, from the new URL, cursor $(cursor)" ||
+	fail "after kills" "state '$(state)', ids '$(ids)', counts '$(counts)' (was $old_counts, cursor $old_cursor)"
+[ ! -e "$DB.update-files" ] && [ ! -e "$DB.update-new" ] && [ ! -e "$DB.update-download" ] &&
+	ok "leftovers of the killed updates are removed" || fail "leftovers" "$(ls "$TMP")"
