@@ -394,6 +394,8 @@ static int status_json(const char *path, const dd_vulndb_status_info *st, int64_
 			fmt_time(s->checked, when, sizeof(when));
 			json_object_set_new(o, "checked", json_string(when));
 		}
+		if (s->cursor) /* incremental source (Red Hat changes.csv) */
+			json_object_set_new(o, "changes_applied_to", json_string(s->cursor));
 		json_array_append_new(srcs, o);
 	}
 	json_object_set_new(root, "sources", srcs);
@@ -420,6 +422,10 @@ static void status_table(const char *path, const dd_vulndb_status_info *st, int6
 		       s->kind ? s->kind : "-", (long long)s->advisories, (long long)s->affected,
 		       when, age, (long long)s->skipped);
 	}
+	for (size_t i = 0; i < st->n_sources; i++)
+		if (st->sources[i].cursor)
+			printf("\nsource %s: updated incrementally, changes applied up to %s\n",
+			       st->sources[i].name, st->sources[i].cursor);
 	for (size_t i = 0; i < st->n_sources; i++)
 		if (st->sources[i].update_error)
 			printf("\nsource %s: last update failed (previous data kept): %s\n",

@@ -166,6 +166,11 @@ no_orphans && ok "no rows left below replaced or deleted advisories" || fail "or
 	ok "the replaced advisory's references are not doubled" || fail "refs doubled"
 [ "$(cursor)" = "2026-11-21T11:30:00Z" ] && ok "the cursor moved to the newest change applied" || fail "cursor" "$(cursor)"
 [ ! -e "$DB.update-files" ] && [ ! -e "$DB.update-new" ] && ok "no temporary files left" || fail "leftovers"
+"$DRYDOCK" db status --db "$DB" --format json >"$TMP/st.json" 2>/dev/null
+[ "$(python3 -c 'import json,sys; print([s.get("changes_applied_to") for s in json.load(open(sys.argv[1]))["sources"]])' "$TMP/st.json")" = "['2026-11-21T11:30:00Z']" ] &&
+	ok "db status --format json shows the cursor" || fail "status cursor" "$(head -c 400 "$TMP/st.json")"
+"$DRYDOCK" db status --db "$DB" 2>/dev/null | grep -q "redhat-csaf-vex: updated incrementally, changes applied up to 2026-11-21T11:30:00Z" &&
+	ok "and so does the table" || fail "status table cursor"
 
 # 4. A changed file that cannot be fetched (a directory: 403): the source
 # keeps its data and its cursor, the error is recorded.
