@@ -60,7 +60,12 @@ struct dd_vulndb {
 	char *path;
 	sqlite3_stmt *st[ST_COUNT];
 	int in_tx;       /* a source transaction is open */
-	int in_record;   /* a record savepoint is open */
+	int in_record;   /* a record is open (dd_vulndb_record_begin) */
+	int rec_savepoint; /* ... under a savepoint (incremental transactions) */
+	/* Outside incremental transactions a record is undone by deleting its
+	 * rows: the first rowid it added to each table (rowids only grow
+	 * within a transaction that deletes nothing), 0 when none. */
+	int64_t mark[6];
 	int64_t source_id;
 	int64_t last_range; /* range the event sequence counts for */
 	int64_t next_seq;
@@ -581,13 +586,61 @@ static int run_stmt(dd_vulndb *db, int which, dd_error *err)
 	return step_done(db, s, err, "savepoint");
 }
 
+enum { M_ADV, M_ALIAS, M_REF, M_AFF, M_RANGE, M_SEV };
+
+/* Note the rowid of a row just added to table m (inside a record). */
+static void mark_row(dd_vulndb *db, int m, int64_t rowid)
+{
+	if (db->in_record && !db->mark[m])
+		db->mark[m] = rowid;
+}
+
+/* Undo the open record: delete the rows it added, children first.  A
+ * SAVEPOINT per record did the same and was 15% of an OSV import (SQLite
+ * copies every page a record touches into the statement journal). */
+static int undo_record(dd_vulndb *db, dd_error *err)
+{
+	static const struct {
+		int m;
+		const char *sql;
+	} del[] = {
+		{ M_RANGE, "DELETE FROM range_events WHERE range_id >= ?1" },
+		{ M_RANGE, "DELETE FROM ranges WHERE pk >= ?1" },
+		{ M_AFF, "DELETE FROM versions WHERE affected_id >= ?1" },
+		{ M_SEV, "DELETE FROM severities WHERE rowid >= ?1" },
+		{ M_AFF, "DELETE FROM affected WHERE pk >= ?1" },
+		{ M_ALIAS, "DELETE FROM aliases WHERE rowid >= ?1" },
+		{ M_REF, "DELETE FROM refs WHERE rowid >= ?1" },
+		{ M_ADV, "DELETE FROM advisories WHERE pk >= ?1" },
+	};
+	for (size_t i = 0; i < sizeof(del) / sizeof(del[0]); i++) {
+		sqlite3_stmt *s = NULL;
+		int ok;
+		if (!db->mark[del[i].m])
+			continue;
+		ok = sqlite3_prepare_v2(db->db, del[i].sql, -1, &s, NULL) == SQLITE_OK;
+		if (ok) {
+			sqlite3_bind_int64(s, 1, db->mark[del[i].m]);
+			ok = sqlite3_step(s) == SQLITE_DONE;
+		}
+		sqlite3_finalize(s);
+		if (!ok)
+			return db_fail(db, err, "undoing a malformed record");
+	}
+	return 0;
+}
+
 int dd_vulndb_record_begin(dd_vulndb *db, dd_error *err)
 {
 	int rc;
 	if (!db->in_tx || db->in_record)
 		return dd_error_set(err, DD_EINTERNAL, "vulnerability DB: misplaced record_begin");
-	if ((rc = run_stmt(db, ST_SP_BEGIN, err)))
+	/* An incremental record may replace stored rows (UPDATE, DELETE):
+	 * only a savepoint undoes that. */
+	db->rec_savepoint = db->incremental;
+	if (db->rec_savepoint && (rc = run_stmt(db, ST_SP_BEGIN, err)))
 		return rc;
+	memset(db->mark, 0, sizeof(db->mark));
 	db->in_record = 1;
 	return 0;
 }
@@ -598,6 +651,8 @@ int dd_vulndb_record_end(dd_vulndb *db, int discard, dd_error *err)
 		return 0;
 	db->in_record = 0;
 	db->last_range = 0;
+	if (!db->rec_savepoint)
+		return discard ? undo_record(db, err) : 0;
 	if (discard) {
 		int rc = run_stmt(db, ST_SP_ROLLBACK, err);
 		if (rc)
@@ -743,6 +798,7 @@ int dd_vulndb_add_advisory(dd_vulndb *db, const dd_vuln_advisory_in *a, int mode
 		return rc;
 	if (sqlite3_changes(db->db) == 1) {
 		*out = sqlite3_last_insert_rowid(db->db);
+		mark_row(db, M_ADV, *out);
 		return 0;
 	}
 	if (mode != DD_VULNDB_ADV_MERGE && !db->incremental)
@@ -810,7 +866,11 @@ int dd_vulndb_add_alias(dd_vulndb *db, int64_t adv, const char *alias, const cha
 	sqlite3_bind_int64(s, 1, adv);
 	bind_text(s, 2, alias);
 	bind_text(s, 3, kind ? kind : "alias");
-	return step_done(db, s, err, "adding alias");
+	if ((rc = step_done(db, s, err, "adding alias")))
+		return rc;
+	if (sqlite3_changes(db->db) == 1) /* not an ignored duplicate */
+		mark_row(db, M_ALIAS, sqlite3_last_insert_rowid(db->db));
+	return 0;
 }
 
 int dd_vulndb_add_reference(dd_vulndb *db, int64_t adv, const char *type, const char *url,
@@ -825,7 +885,10 @@ int dd_vulndb_add_reference(dd_vulndb *db, int64_t adv, const char *type, const 
 	sqlite3_bind_int64(s, 1, adv);
 	bind_text(s, 2, type);
 	bind_text(s, 3, url);
-	return step_done(db, s, err, "adding reference");
+	if ((rc = step_done(db, s, err, "adding reference")))
+		return rc;
+	mark_row(db, M_REF, sqlite3_last_insert_rowid(db->db));
+	return 0;
 }
 
 int dd_vulndb_add_affected(dd_vulndb *db, int64_t adv, const dd_vuln_affected_in *a,
@@ -851,6 +914,7 @@ int dd_vulndb_add_affected(dd_vulndb *db, int64_t adv, const dd_vuln_affected_in
 	if ((rc = step_done(db, s, err, "adding affected package")))
 		return rc;
 	*out = sqlite3_last_insert_rowid(db->db);
+	mark_row(db, M_AFF, *out);
 	return 0;
 }
 
@@ -871,6 +935,7 @@ int dd_vulndb_add_range(dd_vulndb *db, int64_t affected, const char *type, const
 	if ((rc = step_done(db, s, err, "adding range")))
 		return rc;
 	*out = sqlite3_last_insert_rowid(db->db);
+	mark_row(db, M_RANGE, *out);
 	db->last_range = *out;
 	db->next_seq = 0;
 	return 0;
@@ -1010,7 +1075,10 @@ int dd_vulndb_add_severity(dd_vulndb *db, int64_t adv, int64_t affected,
 	else
 		sqlite3_bind_null(s, 6);
 	bind_text(s, 7, sv->rating);
-	return step_done(db, s, err, "adding severity");
+	if ((rc = step_done(db, s, err, "adding severity")))
+		return rc;
+	mark_row(db, M_SEV, sqlite3_last_insert_rowid(db->db));
+	return 0;
 }
 
 /* ---- lookup ------------------------------------------------------------- */

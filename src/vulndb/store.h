@@ -105,8 +105,10 @@ int dd_vulndb_source_checked(dd_vulndb *db, const char *name, const char *kind,
  * when no transaction is open. */
 void dd_vulndb_source_rollback(dd_vulndb *db);
 
-/* Per-record savepoint.  dd_vulndb_record_end(db, 0) keeps the record,
- * any other value undoes every row added since dd_vulndb_record_begin(). */
+/* One record.  dd_vulndb_record_end(db, 0) keeps it, any other value
+ * undoes every row added since dd_vulndb_record_begin() (by deleting them;
+ * in an incremental transaction, with a savepoint).  Between the two, rows
+ * are only added through the dd_vulndb_add_*() functions below. */
 int dd_vulndb_record_begin(dd_vulndb *db, dd_error *err);
 int dd_vulndb_record_end(dd_vulndb *db, int discard, dd_error *err);
 

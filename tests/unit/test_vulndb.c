@@ -678,6 +678,53 @@ static void test_malformed_records(void **state)
 	assert_int_equal(count(db, "SELECT count(*) FROM ranges"), 1);
 	assert_int_equal(count(db, "SELECT count(*) FROM advisories WHERE id LIKE 'BAD-T%'"), 0);
 
+	/* A record that fails late, after rows in every table: none of them stay. */
+	{
+		const char *late =
+			"[{\"id\":\"G-1\",\"aliases\":[\"CVE-1\"],\"affected\":[{\"package\":"
+			"{\"ecosystem\":\"npm\",\"name\":\"g\"},\"versions\":[\"1\"]}]},"
+			"{\"id\":\"LATE-1\",\"aliases\":[\"CVE-2\",\"GHSA-x\"],\"references\":"
+			"[{\"type\":\"WEB\",\"url\":\"https://x\"}],\"severity\":[{\"type\":"
+			"\"CVSS_V3\",\"score\":\"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\"}],"
+			"\"affected\":[{\"package\":{\"ecosystem\":\"npm\",\"name\":\"l1\"},"
+			"\"versions\":[\"1\",\"2\"],\"severity\":[{\"type\":\"Ubuntu\",\"score\":"
+			"\"high\"}],\"ranges\":[{\"type\":\"SEMVER\",\"events\":[{\"introduced\":"
+			"\"0\"},{\"fixed\":\"2\"}]}]},{\"package\":{\"ecosystem\":\"npm\",\"name\":"
+			"\"l2\"},\"ranges\":[{\"type\":\"SEMVER\",\"events\":[{\"introduced\":"
+			"\"0\"},{\"fixed\":7}]}]}]},"
+			"{\"id\":\"G-2\",\"affected\":[{\"package\":{\"ecosystem\":\"npm\","
+			"\"name\":\"g2\"},\"ranges\":[{\"type\":\"SEMVER\",\"events\":"
+			"[{\"introduced\":\"0\"}]}]}]}]";
+		int64_t before[7], after[7];
+		static const char *const tables[7] = {
+			"SELECT count(*) FROM advisories", "SELECT count(*) FROM aliases",
+			"SELECT count(*) FROM refs", "SELECT count(*) FROM severities",
+			"SELECT count(*) FROM affected", "SELECT count(*) FROM ranges",
+			"SELECT count(*) FROM range_events" };
+		for (int i = 0; i < 7; i++)
+			before[i] = count(db, tables[i]);
+		assert_int_equal(import_text(db, "late", late, 0, &st, &e), 0);
+		assert_int_equal(st.skipped, 1);
+		assert_non_null(strstr(st.last_error, "LATE-1"));
+		for (int i = 0; i < 7; i++)
+			after[i] = count(db, tables[i]);
+		/* G-1: 1 advisory, 1 alias, 1 affected (+1 versions row); G-2: 1
+		 * advisory, 1 affected, 1 range, 1 event. */
+		assert_int_equal(after[0] - before[0], 2);
+		assert_int_equal(after[1] - before[1], 1);
+		assert_int_equal(after[2] - before[2], 0);
+		assert_int_equal(after[3] - before[3], 0);
+		assert_int_equal(after[4] - before[4], 2);
+		assert_int_equal(after[5] - before[5], 1);
+		assert_int_equal(after[6] - before[6], 1);
+		assert_int_equal(count(db, "SELECT count(*) FROM versions v JOIN affected a ON "
+					   "a.pk=v.affected_id WHERE a.package='g'"), 1);
+		assert_int_equal(count(db, "SELECT count(*) FROM versions WHERE affected_id NOT IN "
+					   "(SELECT pk FROM affected)"), 0);
+		assert_int_equal(lookup(db, "npm", "g2").n, 1);
+		assert_int_equal(lookup(db, "npm", "l1").n, 0);
+	}
+
 	/* Strict mode: the same input fails and stores nothing new. */
 	assert_int_equal(import_text(db, "mixed", mixed, 1, &st, &e), DD_EINPUT);
 	assert_non_null(strstr(e.msg, "BAD-TYPES"));
