@@ -39,8 +39,9 @@ static int attach(struct frame *st, int depth, json_t **root, json_t *v)
 	struct frame *f = &st[depth - 1];
 	if (json_is_array(f->node))
 		return json_array_append_new(f->node, v);
-	int rc = json_object_setn_new(f->node, json_string_value(f->key),
-				      json_string_length(f->key), v);
+	/* The key was checked (UTF-8) when it became a json string. */
+	int rc = json_object_setn_new_nocheck(f->node, json_string_value(f->key),
+					      json_string_length(f->key), v);
 	json_decref(f->key);
 	f->key = NULL;
 	return rc;
