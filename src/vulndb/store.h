@@ -11,7 +11,7 @@
  * snapshot, and a process killed at any moment leaves the last committed
  * state.  Each record is added between dd_vulndb_record_begin() and
  * dd_vulndb_record_end(): a record that turns out malformed half-way is
- * undone on its own (a savepoint) without touching the rest of the import.
+ * undone on its own (its rows deleted) without touching the rest of the import.
  *
  * Memory: dd_vulndb is an opaque handle (dd_vulndb_close() frees it).  Strings
  * passed in are copied by SQLite.  Everything handed to a lookup callback is
