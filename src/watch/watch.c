@@ -555,6 +555,53 @@ static const dd_state_build *build_of(const dd_state_build *b, size_t n, const c
 	return NULL;
 }
 
+/*
+ * A build that was running when the watcher died may have pushed already:
+ * the tag's image labelled with this round's change id (buildah backend,
+ * io.drydock.change) is adopted instead of building again.  Returns 1 with
+ * res->digest (and the base as its runtime FROM) filled, 0 otherwise.
+ */
+static int adopt_pushed(dd_watch *w, const dd_fleet_image *im, const char *change,
+			const char *base_ref, const char *base_digest, dd_build_result *res)
+{
+	char ref[600];
+	regopts ro;
+	dd_image_opts io;
+	dd_image *img = NULL;
+	json_t *cfg = NULL;
+	int adopted = 0;
+
+	if (im->build.backend != DD_BUILD_BUILDAH)
+		return 0;
+	image_ref(im, ref, sizeof(ref));
+	if (regopts_for(w, ref, &ro, NULL))
+		return 0;
+	dd_image_opts_init(&io);
+	io.registry = &ro.ro;
+	if (dd_image_open(&img, ref, &io, NULL) == 0 && dd_image_config_raw(img)) {
+		const dd_buf *raw = dd_image_config_raw(img);
+		cfg = json_loadb(raw->data, raw->len, 0, NULL);
+		const char *label = json_string_value(json_object_get(
+			json_object_get(json_object_get(cfg, "config"), "Labels"), "io.drydock.change"));
+		if (label && !strcmp(label, change) && dd_digest_is_set(dd_image_manifest_digest(img))) {
+			res->digest = dd_strdup(dd_image_manifest_digest(img)->s);
+			res->ref = dd_strdup(ref);
+			if (base_ref && (res->froms = dd_calloc(1, sizeof(*res->froms)))) {
+				res->froms[0].ref = dd_strdup(base_ref);
+				res->froms[0].digest = dd_strdup(base_digest);
+				res->froms[0].runtime = 1;
+				res->froms[0].exact = 1;
+				res->n_froms = 1;
+			}
+			adopted = res->digest != NULL;
+		}
+	}
+	json_decref(cfg);
+	dd_image_free(img);
+	regopts_release(&ro);
+	return adopted;
+}
+
 /* Rebuild, scan and gate one image of the round. */
 static int run_build(dd_watch *w, int64_t round, const dd_state_build *sb,
 		     const dd_state_build *all, size_t n_all, dd_error *err)
@@ -619,7 +666,11 @@ static int run_build(dd_watch *w, int64_t round, const dd_state_build *sb,
 						  dd_build_backend_name(im->build.backend), "base",
 						  base ? base->name : NULL, "round", (json_int_t)round));
 	dd_error be = DD_ERROR_INIT;
-	if (dd_build_run(&rq, &res, &be)) {
+	if (sb->attempts > 0 &&
+	    adopt_pushed(w, im, rq.change_id, rq.base_ref, base_digest, &res)) {
+		logj(w, "info", "build-adopted", json_pack("{s:s, s:s, s:s}", "image", im->name, "digest",
+							    res.digest, "change", rq.change_id));
+	} else if (dd_build_run(&rq, &res, &be)) {
 		w->total.failed++;
 		dd_metrics_counter_add(w->metrics, "drydock_watch_builds_total", "Rebuilds by outcome",
 				       "status=\"failed\"", 1);

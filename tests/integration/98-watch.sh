@@ -11,7 +11,8 @@
 #   4. base:12 brings a CRITICAL package (fixture DB) -> rebuilt, blocked,
 #      not committed, reported (exit 1)
 #   5. base:12 fixed again; the watcher is killed with SIGKILL mid-build and
-#      started again -> exactly one new commit
+#      started again -> exactly one new commit; killed between the push and
+#      its record -> the pushed image is adopted (no second build or push)
 #   6. the DB learns a new CVE for a package of the deployed app ->
 #      reported as newly affected without pulling the image (exit 1)
 #   7. with fail_on_new, a base bringing a LOW/unrated finding the running
@@ -207,6 +208,36 @@ grep -q '"event":"round-resumed"' "$TMP/watch.log" && ok "the round was resumed"
 [ "$(commits)" = 3 ] && ok "exactly one commit after the restart" || fail "exactly one commit after the restart" "$(commits) commits"
 expect_exit 0 "and again: nothing" watch
 [ "$(commits)" = 3 ] && ok "still one commit" || fail "still one commit"
+
+# 5b. SIGKILL right after the rebuilt image was pushed (before the watcher
+#     recorded it): the restarted watcher adopts that image (its
+#     io.drydock.change label names the round) instead of building again
+update_base 'echo "security update 3" > /etc/base-update' 2>"$TMP/upd.err" || fail "update base (3)" "$(tail -2 "$TMP/upd.err")"
+before=$(digest_of app:1)
+: >"$TMP/watch.log"
+"$DRYDOCK" watch --config "$TMP/fleet/fleet.yaml" --once --log "$TMP/watch.log" >/dev/null 2>&1 &
+wp=$!
+for _ in $(seq 1200); do
+	now=$(digest_of app:1 2>/dev/null)
+	[ -n "$now" ] && [ "$now" != "$before" ] && break
+	kill -0 "$wp" 2>/dev/null || break
+	sleep 0.05
+done
+kill -9 "$wp" 2>/dev/null
+wait "$wp" 2>/dev/null
+pushed=$(digest_of app:1)
+if grep -q '"event":"build-validated"' "$TMP/watch.log"; then
+	skip "adopt a pushed build after SIGKILL" "the watcher finished before it was killed"
+else
+	n=$(commits)
+	expect_exit 0 "restart after a kill between push and record" watch
+	grep -q '"event":"build-adopted"' "$TMP/watch.log" && ok "the pushed image is adopted, not rebuilt" ||
+		fail "the pushed image is adopted, not rebuilt" "$(grep -o '"event":"[a-z-]*"' "$TMP/watch.log" | tr '\n' ' ')"
+	[ "$(digest_of app:1)" = "$pushed" ] && ok "no second push" || fail "no second push"
+	[ "$(commits)" = $((n + 1)) ] && ok "exactly one commit for the adopted image" || fail "exactly one commit for the adopted image"
+	git --git-dir="$TMP/deploy.git" show main:apps/app/deployment.yaml | grep -q "$pushed" &&
+		ok "the commit pins the adopted digest" || fail "the commit pins the adopted digest"
+fi
 
 # 6. new CVE, old image: the DB learns about a package the deployed app has
 cat >"$TMP/feed/DRYDOCK-TEST-2.json" <<EOF
