@@ -43,23 +43,6 @@ static const struct dd_cmdspec spec = {
 	opts,
 };
 
-/* Keys in a but not in b (both sorted). */
-static json_t *diff_keys(char **a, size_t na, char **b, size_t nb)
-{
-	json_t *arr = json_array();
-	size_t i = 0, j = 0;
-	while (i < na) {
-		int c = j < nb ? strcmp(a[i], b[j]) : -1;
-		if (c < 0)
-			json_array_append_new(arr, json_string(a[i++]));
-		else if (c == 0)
-			i++, j++;
-		else
-			j++;
-	}
-	return arr;
-}
-
 int dd_cmd_rescan(int argc, char **argv, dd_error *err)
 {
 	dd_buf dbpath = DD_BUF_INIT, dir = DD_BUF_INIT;
@@ -94,45 +77,33 @@ int dd_cmd_rescan(int argc, char **argv, dd_error *err)
 	res = json_array();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (size_t i = 0; i < np; i++) {
-		dd_inventory *inv = NULL;
-		dd_findings *fs = NULL;
-		char **old = NULL, **now = NULL;
-		size_t nold = 0, nnow = 0;
-		long base = -1;
+		dd_invstore_rematch rm;
 		dd_error e = DD_ERROR_INIT;
-		dd_match_opts mo;
 
-		if (dd_invstore_load(paths[i], &inv, &base, &old, &nold, &e)) {
-			dd_warn("%s", e.msg);
-			failed++;
-			continue;
-		}
-		mo.base_layers = base;
-		if ((rc = dd_match_inventory(&fs, inv, db, &mo, err)) ||
-		    (rc = dd_invstore_keys(&now, &nnow, inv, fs, err))) {
-			dd_inventory_free(inv);
-			dd_findings_free(fs);
-			dd_invstore_keys_free(old, nold);
+		if ((rc = dd_invstore_rematch_one(paths[i], db, NULL, NULL, &rm, &e))) {
+			int unreadable = rm.inv == NULL;
+			dd_invstore_rematch_release(&rm);
+			if (unreadable) { /* a file that does not load: skipped, counted */
+				dd_warn("%s", e.msg);
+				failed++;
+				rc = 0;
+				continue;
+			}
+			*err = e;
 			goto done;
 		}
-		json_t *added = diff_keys(now, nnow, old, nold), *gone = diff_keys(old, nold, now, nnow);
-		int ch = json_array_size(added) || json_array_size(gone);
-		changed += ch;
-		if (ch && dd_invstore_update(paths[i], inv, base, fs, &e))
-			dd_warn("%s", e.msg);
+		changed += rm.changed;
+		const dd_digest *md = dd_inventory_manifest_digest(rm.inv);
 		json_array_append_new(
 			res, json_pack("{s:s?, s:s?, s:b, s:i, s:i, s:o, s:o}", "reference",
-				       dd_inventory_ref(inv),
-				       "manifest_digest",
-				       dd_digest_is_set(dd_inventory_manifest_digest(inv))
-					       ? dd_inventory_manifest_digest(inv)->s
-					       : NULL,
-				       "changed", ch, "findings_before", (json_int_t)nold,
-				       "findings_now", (json_int_t)nnow, "added", added, "gone", gone));
-		dd_invstore_keys_free(old, nold);
-		dd_invstore_keys_free(now, nnow);
-		dd_findings_free(fs);
-		dd_inventory_free(inv);
+				       dd_inventory_ref(rm.inv), "manifest_digest",
+				       dd_digest_is_set(md) ? md->s : NULL, "changed", rm.changed,
+				       "findings_before", (json_int_t)rm.n_before, "findings_now",
+				       (json_int_t)rm.n_now, "added",
+				       dd_invstore_keys_missing(rm.now, rm.n_now, rm.before, rm.n_before),
+				       "gone",
+				       dd_invstore_keys_missing(rm.before, rm.n_before, rm.now, rm.n_now)));
+		dd_invstore_rematch_release(&rm);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (json) {

@@ -14,6 +14,7 @@
 #include "match/invstore.h"
 #include "util/digest.h"
 #include "util/fs.h"
+#include "util/log.h"
 #include "util/banned.h"
 
 #define INV_SCHEMA "drydock-inventory/1"
@@ -416,4 +417,61 @@ oom:
 	closedir(d);
 	dd_invstore_keys_free(v, m);
 	return dd_error_oom(err);
+}
+
+int dd_invstore_rematch_one(const char *path, struct dd_vulndb *db,
+			    int (*want)(void *ctx, const dd_inventory *inv), void *ctx,
+			    dd_invstore_rematch *out, dd_error *err)
+{
+	dd_findings *fs = NULL;
+	dd_match_opts mo;
+	long base = -1;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = dd_invstore_load(path, &out->inv, &base, &out->before, &out->n_before, err)))
+		return rc;
+	if (want && !want(ctx, out->inv)) {
+		out->skipped = 1;
+		return 0;
+	}
+	mo.base_layers = base;
+	if ((rc = dd_match_inventory(&fs, out->inv, db, &mo, err)) ||
+	    (rc = dd_invstore_keys(&out->now, &out->n_now, out->inv, fs, err)))
+		goto done;
+	out->changed = out->n_now != out->n_before;
+	for (size_t i = 0; !out->changed && i < out->n_now; i++)
+		out->changed = strcmp(out->now[i], out->before[i]) != 0;
+	if (out->changed) {
+		dd_error e = DD_ERROR_INIT;
+		if (dd_invstore_update(path, out->inv, base, fs, &e))
+			dd_warn("%s", e.msg);
+	}
+done:
+	dd_findings_free(fs);
+	return rc;
+}
+
+void dd_invstore_rematch_release(dd_invstore_rematch *r)
+{
+	dd_inventory_free(r->inv);
+	dd_invstore_keys_free(r->before, r->n_before);
+	dd_invstore_keys_free(r->now, r->n_now);
+	memset(r, 0, sizeof(*r));
+}
+
+json_t *dd_invstore_keys_missing(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	json_t *arr = json_array();
+	size_t i = 0, j = 0;
+	while (arr && i < na) {
+		int c = j < nb ? strcmp(a[i], b[j]) : -1;
+		if (c < 0)
+			json_array_append_new(arr, json_string(a[i++]));
+		else if (c == 0)
+			i++, j++;
+		else
+			j++;
+	}
+	return arr;
 }

@@ -20,6 +20,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "inventory/inventory.h"
 #include "match/match.h"
 #include "util/buf.h"
@@ -48,6 +50,28 @@ int dd_invstore_load(const char *path, dd_inventory **inv, long *base_layers, ch
 /* Replace the stored findings of the file at path with those of f. */
 int dd_invstore_update(const char *path, const dd_inventory *inv, long base_layers,
 		       const dd_findings *f, dd_error *err);
+
+/* One stored inventory matched again: the image, and the findings' keys
+ * of the last match (before) and of this one (now), both sorted. */
+typedef struct dd_invstore_rematch {
+	dd_inventory *inv;
+	char **before, **now;
+	size_t n_before, n_now;
+	int changed;      /* 1: the keys differ (the stored file was updated) */
+	int skipped;      /* 1: `want` declined the image: not matched */
+} dd_invstore_rematch;
+
+/* Load the file at path, match it against db, and store the new findings
+ * when they changed (a failure to store is a warning).  want (may be NULL)
+ * sees the loaded image first; when it returns 0 nothing is matched
+ * (out->skipped).  On failure out->inv is NULL when the file did not load.
+ * Release *out with dd_invstore_rematch_release() whatever the result. */
+int dd_invstore_rematch_one(const char *path, struct dd_vulndb *db,
+			    int (*want)(void *ctx, const dd_inventory *inv), void *ctx,
+			    dd_invstore_rematch *out, dd_error *err);
+void dd_invstore_rematch_release(dd_invstore_rematch *r);
+/* The keys of a that are not in b (both sorted), as a JSON array. */
+json_t *dd_invstore_keys_missing(char *const *a, size_t na, char *const *b, size_t nb);
 
 /* The stored files of dir ("<dir>/<sha256>.json"), sorted; a missing dir
  * is an empty list. */

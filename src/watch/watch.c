@@ -991,6 +991,13 @@ static int digest_wanted(void *ctx, const char *image, const char *platform, con
 	return 0;
 }
 
+/* Is inv one of the digests in the JSON object ctx? */
+static int tracked_inv(void *ctx, const dd_inventory *inv)
+{
+	const dd_digest *md = dd_inventory_manifest_digest(inv);
+	return dd_digest_is_set(md) && json_object_get((json_t *)ctx, md->s) != NULL;
+}
+
 /* Re-match the kept inventories of tracked and running images when the DB
  * changed; report the images that became affected. */
 static int rematch(dd_watch *w, dd_error *err)
@@ -1023,47 +1030,26 @@ static int rematch(dd_watch *w, dd_error *err)
 	    (rc = dd_invstore_list(w->inv_dir, &paths, &np, err)))
 		goto done;
 	for (size_t i = 0; i < np; i++) {
-		dd_inventory *inv = NULL;
-		dd_findings *fs = NULL;
-		char **before = NULL, **now = NULL;
-		size_t nb = 0, nn = 0;
-		long base = -1;
+		dd_invstore_rematch rm;
 		dd_error e = DD_ERROR_INIT;
-		dd_match_opts mo;
-		if (dd_invstore_load(paths[i], &inv, &base, &before, &nb, &e)) {
-			free(paths[i]);
-			continue;
+		int r = dd_invstore_rematch_one(paths[i], db, tracked_inv, want, &rm, &e);
+		const dd_digest *md = rm.inv ? dd_inventory_manifest_digest(rm.inv) : NULL;
+		json_t *added = NULL;
+		if (!r && rm.changed && dd_digest_is_set(md) &&
+		    json_array_size(added = dd_invstore_keys_missing(rm.now, rm.n_now, rm.before,
+								      rm.n_before))) {
+			w->total.newly_affected++;
+			dd_metrics_counter_add(w->metrics, "drydock_watch_newly_affected_total",
+					       "Images a DB update made affected", NULL, 1);
+			logj(w, "warn", "newly-affected",
+			     json_pack("{s:s?, s:s, s:O}", "ref", dd_inventory_ref(rm.inv), "digest", md->s,
+				       "added", added));
+			json_array_append_new(affected, json_pack("{s:s?, s:s, s:O}", "ref",
+								  dd_inventory_ref(rm.inv), "digest",
+								  md->s, "added", added));
 		}
-		const dd_digest *md = dd_inventory_manifest_digest(inv);
-		if (dd_digest_is_set(md) && json_object_get(want, md->s)) {
-			mo.base_layers = base;
-			if (dd_match_inventory(&fs, inv, db, &mo, &e) == 0 &&
-			    dd_invstore_keys(&now, &nn, inv, fs, &e) == 0) {
-				json_t *added = json_array();
-				for (size_t k = 0; k < nn; k++)
-					if (!nb || !bsearch(&now[k], before, nb, sizeof(*before), cmp_str))
-						json_array_append_new(added, json_string(now[k]));
-				if (json_array_size(added)) {
-					w->total.newly_affected++;
-					dd_metrics_counter_add(w->metrics,
-							       "drydock_watch_newly_affected_total",
-							       "Images a DB update made affected", NULL, 1);
-					logj(w, "warn", "newly-affected",
-					     json_pack("{s:s?, s:s, s:O}", "ref", dd_inventory_ref(inv),
-						       "digest", md->s, "added", added));
-					json_array_append_new(affected,
-							      json_pack("{s:s?, s:s, s:O}", "ref",
-									dd_inventory_ref(inv), "digest", md->s,
-									"added", added));
-					dd_invstore_update(paths[i], inv, base, fs, NULL);
-				}
-				json_decref(added);
-			}
-		}
-		dd_invstore_keys_free(before, nb);
-		dd_invstore_keys_free(now, nn);
-		dd_findings_free(fs);
-		dd_inventory_free(inv);
+		json_decref(added);
+		dd_invstore_rematch_release(&rm);
 		free(paths[i]);
 	}
 remember:
