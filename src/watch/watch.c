@@ -1142,8 +1142,14 @@ int dd_watch_new(dd_watch **out, const dd_fleet *fleet, const dd_watch_opts *o, 
 	w->base = dd_calloc(fleet->n_images + 1, sizeof(*w->base));
 	if (!w->base)
 		goto fail_oom;
-	for (size_t i = 0; i < fleet->n_images; i++)
+	for (size_t i = 0; i < fleet->n_images; i++) {
 		w->base[i] = find_base(w, i);
+		if (w->base[i] < 0 && fleet->images[i].build.backend != DD_BUILD_NONE)
+			logj(w, "warn", "no-base",
+			     json_pack("{s:s, s:s}", "image", fleet->images[i].name, "hint",
+				       "its base is not a tracked image (set base: in the fleet file); "
+				       "it is rebuilt only when drydock learns its base"));
+	}
 	size_t requeued = 0;
 	if ((rc = dd_state_requeue_running(w->st, &requeued, err)))
 		goto fail;
