@@ -413,9 +413,11 @@ static void remove_dldir(struct upd *u)
 	rmdir(u->dldir.data);
 }
 
+/* *fallback = 1: there is no changes.csv; update the source like any other
+ * `latest` source. */
 static int update_changes(struct upd *u, const dd_vulndb_source_def *def,
 			  const dd_vulndb_source_info *prev, dd_vulndb_update_result *res,
-			  dd_error *err)
+			  int *fallback, dd_error *err)
 {
 	dd_buf dir = DD_BUF_INIT, curl = DD_BUF_INIT, durl = DD_BUF_INIT, path = DD_BUF_INIT,
 	       furl = DD_BUF_INIT, target = DD_BUF_INIT, body = DD_BUF_INIT_MAX(MAX_INDEX);
@@ -452,6 +454,13 @@ static int update_changes(struct upd *u, const dd_vulndb_source_def *def,
 	}
 	if (cr.status == 304 && have_cursor) {
 		res->outcome = DD_VU_UNCHANGED;
+		goto done;
+	}
+	if (cr.status == 404 || cr.status == 410) {
+		/* A mirror without the index files: the archive, whole. */
+		dd_warn("%s: HTTP %ld; source %s is updated from the archive alone", curl.data,
+			cr.status, def->name);
+		*fallback = 1;
 		goto done;
 	}
 	if (cr.status != 200) {
@@ -682,8 +691,14 @@ static int update_one(struct upd *u, const dd_vulndb_source_def *def,
 	const char *url = def->url;
 	int rc = 0;
 
-	if (def->changes && def->latest)
-		return update_changes(u, def, prev, res, err);
+	if (def->changes && def->latest) {
+		int fallback = 0;
+		rc = update_changes(u, def, prev, res, &fallback, err);
+		if (rc || !fallback)
+			return rc;
+		if (prev && prev->cursor) /* its validators are those of changes.csv */
+			etag = lastmod = NULL;
+	}
 	memset(&resp, 0, sizeof(resp));
 	memset(&pr, 0, sizeof(pr));
 	dd_http_response_release(&resp);

@@ -244,3 +244,15 @@ expect_exit 0 "the update after the kills" upd
 	fail "after kills" "state '$(state)', ids '$(ids)', counts '$(counts)' (was $old_counts, cursor $old_cursor)"
 [ ! -e "$DB.update-files" ] && [ ! -e "$DB.update-new" ] && [ ! -e "$DB.update-download" ] &&
 	ok "leftovers of the killed updates are removed" || fail "leftovers" "$(ls "$TMP")"
+
+# 8. A mirror without changes.csv: the archive alone, like a plain `latest`
+# source (the cursor is cleared: no changes were applied after it).
+mv "$V/changes.csv" "$V/changes.csv.off"
+n0=$(wc -l <"$NG/access.log")
+expect_exit 0 "update without changes.csv" upd
+grep -q "changes.csv: HTTP 404; source redhat-csaf-vex is updated from the archive alone" "$TMP/err" &&
+	ok "it says so" || fail "fallback warning" "$(cat "$TMP/err")"
+[ "$(requests "$n0")" = "archive_latest.txt 200 changes.csv 404 csaf_vex_2026-11-20.tar.zst 200 " ] &&
+	ok "and fetches the archive" || fail "fallback requests" "$(requests "$n0")"
+[ "$(ids)" = "CVE-2024-0727 CVE-2099-0002" ] && [ "$(q "select coalesce(cursor, 'none') from sources")" = none ] &&
+	ok "the source holds the archive's advisories, no cursor" || fail "fallback" "$(ids) $(cursor)"
