@@ -72,9 +72,18 @@ int dd_layercache_open(dd_layercache **out, const char *path, dd_error *err)
 		goto fail;
 	}
 	sqlite3_busy_timeout(lc->db, 10000);
-	if (sqlite3_exec(lc->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-		rc = db_error(lc, "schema", err);
-		goto fail;
+	/* Two processes creating the cache at once: switching a new file to WAL
+	 * can fail with SQLITE_BUSY without the busy handler being asked. */
+	for (int tries = 0;; tries++) {
+		int r = sqlite3_exec(lc->db, schema, NULL, NULL, NULL);
+		if (r == SQLITE_OK)
+			break;
+		if ((r & 0xff) != SQLITE_BUSY || tries == 200) {
+			rc = db_error(lc, "schema", err);
+			goto fail;
+		}
+		struct timespec ts = { 0, 10 * 1000000L };
+		nanosleep(&ts, NULL);
 	}
 	dd_buf_release(&p);
 	*out = lc;

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util/fs.h"
 #include "watch/state.h"
@@ -162,11 +163,21 @@ int dd_state_open(dd_state **out, const char *path, dd_error *err)
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, 10000);
-	if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
-			 NULL) != SQLITE_OK ||
-	    sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-		rc = db_error(s, err, "create");
-		goto fail;
+	/* A watcher and `watch status` opening a new file at once: the switch to
+	 * WAL can fail with SQLITE_BUSY without the busy handler being asked. */
+	for (int tries = 0;; tries++) {
+		int r = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL,
+				     NULL, NULL);
+		if (r == SQLITE_OK)
+			r = sqlite3_exec(s->db, schema, NULL, NULL, NULL);
+		if (r == SQLITE_OK)
+			break;
+		if ((r & 0xff) != SQLITE_BUSY || tries == 200) {
+			rc = db_error(s, err, "create");
+			goto fail;
+		}
+		struct timespec ts = { 0, 10 * 1000000L };
+		nanosleep(&ts, NULL);
 	}
 	if ((rc = query(s, err, &st, "SELECT value FROM meta WHERE key='schema'", "")))
 		goto fail;
