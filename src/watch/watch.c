@@ -610,7 +610,7 @@ static int run_build(dd_watch *w, int64_t round, const dd_state_build *sb,
 	dd_build_request rq;
 	dd_build_result res;
 	dd_buf reason = DD_BUF_INIT, workdir = DD_BUF_INIT, change = DD_BUF_INIT;
-	char *running = NULL, *base_digest = NULL, *froms = NULL, *scan = NULL;
+	char *running = NULL, *base_digest = NULL, *froms = NULL, *scan = NULL, *tag_now = NULL;
 	scanres sr;
 	int rc, blocked = 0;
 	enum dd_build_status status;
@@ -640,8 +640,9 @@ static int run_build(dd_watch *w, int64_t round, const dd_state_build *sb,
 	if ((rc = dd_state_running_get(w->st, im->name, &running, err)) ||
 	    (rc = dd_state_build_start(w->st, sb->id, now_s(), err)))
 		goto done;
-	if (!running) /* never deployed by us: what the tag points at now */
-		dd_state_seen_get(w->st, im->name, "", &running, NULL, NULL);
+	dd_state_seen_get(w->st, im->name, "", &tag_now, NULL, NULL);
+	if (!running && tag_now) /* never deployed by us: what the tag points at now */
+		running = dd_strdup(tag_now);
 	dd_buf_printf(&workdir, "%s/builds/%lld", w->workdir, (long long)sb->id);
 	dd_buf_printf(&change, "%s-%lld", w->instance, (long long)round);
 	if (workdir.failed || change.failed) {
@@ -661,7 +662,7 @@ static int run_build(dd_watch *w, int64_t round, const dd_state_build *sb,
 	rq.change_id = dd_buf_cstr(&change);
 	rq.base_ref = base ? base_ref : NULL;
 	rq.base_digest = base_digest;
-	rq.previous_digest = running;
+	rq.previous_digest = tag_now; /* CI backends wait until the tag moves */
 	logj(w, "info", "build-start", json_pack("{s:s, s:s, s:s?, s:I}", "image", im->name, "backend",
 						  dd_build_backend_name(im->build.backend), "base",
 						  base ? base->name : NULL, "round", (json_int_t)round));
@@ -673,7 +674,7 @@ static int run_build(dd_watch *w, int64_t round, const dd_state_build *sb,
 	} else if (dd_build_run(&rq, &res, &be)) {
 		w->total.failed++;
 		dd_metrics_counter_add(w->metrics, "drydock_watch_builds_total", "Rebuilds by outcome",
-				       "status=\"failed\"", 1);
+				       "status=failed", 1);
 		logj(w, "error", "build-failed", json_pack("{s:s, s:s}", "image", im->name, "error", be.msg));
 		rc = dd_state_build_end(w->st, sb->id, DD_BUILD_FAILED, NULL, NULL, NULL, be.msg,
 					dd_buf_cstr(&res.log), now_s(), err);
@@ -710,7 +711,7 @@ static int run_build(dd_watch *w, int64_t round, const dd_state_build *sb,
 	else
 		w->total.succeeded++;
 	dd_metrics_counter_add(w->metrics, "drydock_watch_builds_total", "Rebuilds by outcome",
-			       blocked ? "status=\"blocked\"" : "status=\"succeeded\"", 1);
+			       blocked ? "status=blocked" : "status=succeeded", 1);
 	logj(w, blocked ? "warn" : "info", blocked ? "build-blocked" : "build-validated",
 	     json_pack("{s:s, s:s, s:s?, s:O?}", "image", im->name, "digest", res.digest, "reason",
 		       blocked ? dd_buf_cstr(&reason) : NULL, "scan", sr.summary));
@@ -725,6 +726,7 @@ done:
 	dd_buf_release(&workdir);
 	dd_buf_release(&change);
 	free(running);
+	free(tag_now);
 	free(base_digest);
 	free(froms);
 	free(scan);
