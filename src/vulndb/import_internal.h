@@ -65,8 +65,18 @@ int dd_vimport_ubuntu_uct(dd_vimport *im, const char *file, const char *data, si
 
 /* Parse the first YAML document of data into a jansson tree: mappings become
  * objects, sequences arrays, scalars strings (plain null/~ becomes null).
- * Aliases are refused.  Returns NULL and fills err (naming `name`). */
+ * Aliases are refused.  Returns NULL and fills err (naming `name`).
+ * Tries dd_vimport_yaml_fast() first, then libyaml. */
 json_t *dd_vimport_yaml_load(const char *data, size_t len, const char *name, dd_error *err);
+
+/* The same with libyaml's parser only (yaml.c). */
+json_t *dd_vimport_yaml_libyaml(const char *data, size_t len, const char *name,
+				dd_error *err);
+
+/* The fast YAML reader alone (yamlfast.c): the same tree as
+ * dd_vimport_yaml_libyaml(), or NULL when it declines (anything outside the
+ * subset of YAML it reads, including every error; for the tests). */
+json_t *dd_vimport_yaml_fast(const char *data, size_t len);
 
 /* Parse a JSON document exactly as json_loadb(data, len, JSON_ALLOW_NUL, je)
  * does, faster (json.c).  New reference, or NULL with je filled. */

@@ -1,5 +1,6 @@
 /* yaml.c - load the first YAML document into a jansson tree with libyaml's
- * event parser, for the YAML forms of OSV (PyPA) and Alpine secdb. */
+ * event parser, for the YAML forms of OSV (PyPA) and Alpine secdb.  The
+ * fast reader of yamlfast.c goes first; what it declines comes here. */
 #include "vulndb/import_internal.h"
 
 #include <string.h>
@@ -48,6 +49,12 @@ static int attach(struct frame *st, int depth, json_t **root, json_t *v)
 }
 
 json_t *dd_vimport_yaml_load(const char *data, size_t len, const char *name, dd_error *err)
+{
+	json_t *root = dd_vimport_yaml_fast(data, len);
+	return root ? root : dd_vimport_yaml_libyaml(data, len, name, err);
+}
+
+json_t *dd_vimport_yaml_libyaml(const char *data, size_t len, const char *name, dd_error *err)
 {
 	yaml_parser_t p;
 	yaml_event_t ev;
