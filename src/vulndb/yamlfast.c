@@ -26,6 +26,7 @@
  * tests/fuzz/fuzz_vyaml.c compare the two. */
 #include "vulndb/import_internal.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "util/banned.h"
@@ -51,6 +52,18 @@ struct yr {
 static int prescan(const unsigned char *p, const unsigned char *end)
 {
 	while (p < end) {
+		if (end - p >= 8) {
+			/* eight printable ASCII bytes at once: none below 0x20
+			 * (the usual test for a byte below n), none 0x7f or above */
+			uint64_t x;
+			memcpy(&x, p, 8);
+			uint64_t low = (x - 0x2020202020202020u) & ~x & 0x8080808080808080u;
+			uint64_t high = (x | (x + 0x0101010101010101u)) & 0x8080808080808080u;
+			if (!(low | high)) {
+				p += 8;
+				continue;
+			}
+		}
 		unsigned c = *p;
 		if (c >= 0x20 && c < 0x7f) {
 			p++;
@@ -113,16 +126,47 @@ static int dash_at(const struct yr *r, const unsigned char *q)
 	return q < r->end && *q == '-' && blankz(r, q + 1);
 }
 
-static int key_start(unsigned c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '_';
-}
+/* 1: a byte that ends the fast scan of a plain scalar's line: '\n', '#'
+ * or ':'. */
+static const unsigned char plain_stop[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
 
-static int key_char(unsigned c)
-{
-	return key_start(c) || c == '.' || c == '-' || c == '/' || c == '+' || c == '~';
-}
+/* 2: a plain key's first character ([A-Za-z0-9_]), 1: a later one
+ * ([A-Za-z0-9_./+~-]), 0: neither. */
+static const unsigned char key_class[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 1,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0,
+	0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 2,
+	0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 1, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
 
 /* A simple key at q: a plain name ("name:"), or a single- or double-quoted
  * one of printable ASCII without escapes ("'name':"), followed by a blank,
@@ -143,9 +187,9 @@ static int key_at(const struct yr *r, const unsigned char *q, const unsigned cha
 		*kn = (size_t)(q - s);
 		q++;
 	} else {
-		if (!key_start(*q))
+		if (key_class[*q] != 2)
 			return 0;
-		while (q < r->end && key_char(*q))
+		while (q < r->end && key_class[*q])
 			q++;
 		*kn = (size_t)(q - s);
 	}
@@ -245,76 +289,78 @@ static void start_copy(struct yr *r, const unsigned char *s0, size_t n0, int *co
 	*copied = 1;
 }
 
-/* A plain scalar at r->p in a collection at column pind: libyaml's
- * yaml_parser_scan_plain_scalar() (block context). */
+/* A plain scalar at r->p in a collection at column pind: what libyaml's
+ * yaml_parser_scan_plain_scalar() (block context) makes of it, a line at a
+ * time.  Within a line the text from the first to the last non-blank is
+ * kept as it is (libyaml copies the blanks between words); a line break
+ * becomes a space, or n newlines when n empty lines follow it; a line less
+ * indented than pind + 1, a comment or the end ends the scalar. */
 static json_t *plain(struct yr *r, int pind)
 {
-	const unsigned char *p = r->p, *end = r->end, *ls = r->ls;
-	const unsigned char *ws = NULL, *wse = NULL, *s0 = NULL;
-	size_t n0 = 0, trailing = 0;
-	int leading_blanks = 0, copied = 0, any = 0;
+	const unsigned char *p = r->p, *end = r->end, *ls = r->ls, *s0 = NULL;
+	size_t n0 = 0;
+	int copied = 0;
 	long indent = (long)pind + 1;
 
-	for (;;) {
-		if (p == ls && doc_marker(r, p))
-			return NULL;
-		if (p < end && *p == '#')
-			break;
-		const unsigned char *w = p;
-		while (p < end && *p != ' ' && *p != '\n') {
-			if (*p == ':' && blankz(r, p + 1))
-				return NULL; /* a key or an error: libyaml decides */
-			p++;
-		}
-		if (p > w) {
-			if (!any) {
-				s0 = w;
-				n0 = (size_t)(p - w);
-				any = 1;
-			} else {
-				start_copy(r, s0, n0, &copied);
-				if (leading_blanks) {
-					if (trailing == 0)
-						dd_buf_putc(&r->sb, ' ');
-					else
-						put_nl(&r->sb, trailing);
-				} else if (ws) {
-					dd_buf_append(&r->sb, ws, (size_t)(wse - ws));
-				}
-				dd_buf_append(&r->sb, w, (size_t)(p - w));
+	for (int first = 1;; first = 0) {
+		/* The content of this line: [w, last), without trailing blanks. */
+		const unsigned char *w = p, *q = p, *last;
+		int comment = 0;
+		for (;;) {
+			while (q < end && !plain_stop[*q])
+				q++;
+			if (q < end && *q == ':') {
+				if (blankz(r, q + 1))
+					return NULL; /* a key or an error: libyaml decides */
+				q++;
+				continue;
 			}
-			leading_blanks = 0;
-			trailing = 0;
-			ws = NULL;
-		}
-		if (p >= end)
-			break;
-		while (p < end && (*p == ' ' || *p == '\n')) {
-			if (*p == ' ') {
-				if (!leading_blanks) {
-					if (!ws)
-						ws = p;
-					wse = p + 1;
+			if (q < end && *q == '#') {
+				/* (never at w: a scalar does not start with '#') */
+				if (q[-1] != ' ') {
+					q++;
+					continue;
 				}
-			} else if (!leading_blanks) {
-				ws = NULL;
-				leading_blanks = 1;
-			} else {
-				trailing++;
+				comment = 1;
 			}
-			if (*p++ == '\n')
-				ls = p;
-		}
-		if (p - ls < indent)
 			break;
-	}
-	if (!any)
-		return NULL;
-	if (leading_blanks) {
-		r->p = r->ls = ls;
-	} else {
-		r->p = p;
-		r->ls = ls;
+		}
+		last = q;
+		while (last > w && last[-1] == ' ')
+			last--;
+		if (first) {
+			s0 = w;
+			n0 = (size_t)(last - w);
+		} else {
+			dd_buf_append(&r->sb, w, (size_t)(last - w));
+		}
+		if (comment || q >= end) {
+			r->p = last;
+			r->ls = ls;
+			break;
+		}
+		/* q at a line break: count the empty lines after it. */
+		size_t trailing = 0;
+		p = q + 1;
+		ls = p;
+		for (;;) {
+			while (p < end && *p == ' ')
+				p++;
+			if (p >= end || *p != '\n')
+				break;
+			trailing++;
+			ls = ++p;
+		}
+		if (p >= end || p - ls < indent || *p == '#') {
+			r->p = r->ls = ls;
+			break;
+		}
+		/* A continuation line: join. */
+		start_copy(r, s0, n0, &copied);
+		if (trailing == 0)
+			dd_buf_putc(&r->sb, ' ');
+		else
+			put_nl(&r->sb, trailing);
 	}
 	if (!copied && ((n0 == 1 && s0[0] == '~') ||
 			(n0 == 4 && (memcmp(s0, "null", 4) == 0 || memcmp(s0, "Null", 4) == 0 ||
