@@ -147,6 +147,15 @@ static void test_plain(void **state)
 	yields("a: http://x:80/y?z=1&b=*c\n", "{\"a\":\"http://x:80/y?z=1&b=*c\"}");
 	yields("a: -x\nb: ?y\nc: :z\nd: a - b\n",
 	       "{\"a\":\"-x\",\"b\":\"?y\",\"c\":\":z\",\"d\":\"a - b\"}");
+	yields("a: x:y z::w\n", "{\"a\":\"x:y z::w\"}");
+	yields("a: b#c d#e  #f\n", "{\"a\":\"b#c d#e\"}");
+	yields("a: x  y   \n\n  z\n", "{\"a\":\"x  y\\nz\"}");
+	yields("a: x\n  y #c\nb: z\n", "{\"a\":\"x y\",\"b\":\"z\"}");
+	yields("a: x\n  \n  \nb: z\n", "{\"a\":\"x\",\"b\":\"z\"}");
+	yields("a: x\n  y\n  ", "{\"a\":\"x y\"}");
+	yields("a: x\n  -y\n  ?z\n  ~\n", "{\"a\":\"x -y ?z ~\"}");
+	yields("a: x\n  y", "{\"a\":\"x y\"}");
+	yields("a: ~ \nb: null # c\n", "{\"a\":null,\"b\":null}");
 	yields("a: x\n  - y\n", "{\"a\":\"x - y\"}");
 	yields("- a\n  - b\n", "[\"a - b\"]");
 	yields("- a b c\n  d e\n- f\n", "[\"a b c d e\",\"f\"]");
@@ -233,6 +242,10 @@ static void test_declines(void **state)
 	declined_s("a: \"x\"y\n");
 	declined_s("a: 'x' y\n");
 	declined_s("a: b: c\n");
+	declined_s("a: x #c\n  y\n");
+	declined_s("a: x\n  y: z\n");
+	declined_s("a: x\n  : y\n");
+	declined_s("- x\n- y: z\n  w\n");
 	declined_s("a: - b\n");
 	declined_s("a:\n  text on the next line\n");
 	declined_s("a: 1\n b: 2\n");
