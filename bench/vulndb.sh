@@ -3,7 +3,8 @@
 #
 #  (a) OSV records/second importing the largest real OSV set of
 #      ../shared/feeds (golang/vulndb, 4,291 records), and every OSV set there
-#      as one source (JSON and PyPA YAML, ~8,900 records): best of ROUNDS.
+#      as one source (JSON and PyPA YAML, ~8,900 records), and the PyPA YAML
+#      records alone (2,661): best of ROUNDS.
 #      Reported per CPU second of the import process (user+sys, "one core";
 #      the machine may be shared) and per wall second,
 #      and as a ratio to the target, >= 20,000/s.  BENCH_VULNDB_BASE=path of
@@ -84,11 +85,12 @@ bench_set() {
 }
 
 bench_set "golang/vulndb" go-vulndb "$F/osv/go-vulndb"
+# the YAML records alone (src/vulndb/yamlfast.c, libyaml for what it declines)
+bench_set "PyPA (YAML)" pypa "$F/osv/pypa-advisory-database"
 
 osv_dirs=()
 for d in "$F"/osv/*/; do osv_dirs+=("$d"); done
 bench_set "all OSV sets (JSON+PyPA YAML)" osv-all "${osv_dirs[@]}"
-# (the PyPA YAML records cost about 3x a JSON record: libyaml's parser)
 
 # (b) size.  raw_size PATH... : bytes of the feed files drydock reads there.
 raw_size() {
