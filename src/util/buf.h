@@ -36,6 +36,9 @@ int dd_buf_append(dd_buf *b, const void *p, size_t n);
 int dd_buf_puts(dd_buf *b, const char *s);
 int dd_buf_putc(dd_buf *b, char c);
 int dd_buf_printf(dd_buf *b, const char *fmt, ...) DD_PRINTF(2, 3);
+/* Append code point cp (at most 0x10FFFF, not a surrogate: the caller
+ * checks) as UTF-8. */
+int dd_buf_put_utf8(dd_buf *b, unsigned cp);
 int dd_buf_vprintf(dd_buf *b, const char *fmt, va_list ap) DD_PRINTF(2, 0);
 /* Always a valid C string ("" when empty). */
 const char *dd_buf_cstr(const dd_buf *b);

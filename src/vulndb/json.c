@@ -103,32 +103,6 @@ static int hex4(const unsigned char *p, const unsigned char *end, unsigned *out)
 	return 0;
 }
 
-static void put_utf8(dd_buf *b, unsigned cp)
-{
-	char u[4];
-	size_t n;
-	if (cp < 0x80) {
-		u[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xc0 | cp >> 6);
-		u[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xe0 | cp >> 12);
-		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		u[0] = (char)(0xf0 | cp >> 18);
-		u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	dd_buf_append(b, u, n);
-}
-
 /* A string at r->p (just after its opening quote).  *s and *n: the text, in
  * the input when it has no escapes (then *escaped = 0), else in r->scratch.
  * Returns -1 to give up. */
@@ -214,7 +188,7 @@ static int read_string(struct rd *r, const char **s, size_t *n, int *escaped)
 				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 				p += 6;
 			}
-			put_utf8(&r->scratch, cp);
+			dd_buf_put_utf8(&r->scratch, cp);
 			continue;
 		}
 		default:

@@ -380,32 +380,6 @@ static int hexval(unsigned c)
 	return -1;
 }
 
-static void put_utf8(dd_buf *b, unsigned cp)
-{
-	char u[4];
-	size_t n;
-	if (cp < 0x80) {
-		u[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xc0 | (cp >> 6));
-		u[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xe0 | (cp >> 12));
-		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		u[0] = (char)(0xf0 | (cp >> 18));
-		u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	dd_buf_append(b, u, n);
-}
-
 /* The escape at p (p[0] == '\\', not before a line break) into r->sb;
  * returns its length, or 0 to decline. */
 static size_t escape(struct yr *r, const unsigned char *p)
@@ -448,7 +422,7 @@ static size_t escape(struct yr *r, const unsigned char *p)
 		if (cp == 0 || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
 			return 0;
 	}
-	put_utf8(&r->sb, cp);
+	dd_buf_put_utf8(&r->sb, cp);
 	return 2 + digits;
 }
 
