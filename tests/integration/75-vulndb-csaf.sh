@@ -9,63 +9,10 @@ C="$DD_ROOT/tests/data/vulndb/csaf"
 DB="$TMP/db.sqlite"
 q() { sqlite3 "$DB" "$1"; }
 
-# count.py FILE... -> "advisories affected": the distinct
-# (ecosystem, package, module, status, fixed) per advisory, as documented.
-cat >"$TMP/count.py" <<'EOF'
-import json, re, sys, urllib.parse
-adv, aff = set(), 0
-for path in sys.argv[1:]:
-    d = json.load(open(path))
-    prods = {}
-    def walk(bs):
-        for b in bs or []:
-            if "product" in b: prods[b["product"]["product_id"]] = b["product"]
-            walk(b.get("branches"))
-    walk(d["product_tree"].get("branches"))
-    rels = {r["full_product_name"]["product_id"]: r for r in d["product_tree"].get("relationships", [])}
-    def eco(p):
-        cpe = (p.get("product_identification_helper") or {}).get("cpe", "")
-        m = re.match(r"cpe:/[aoh]:redhat:([^:]+)(?::([^:]*))?", cpe)
-        if not m: return None
-        prod, ver = m.group(1), m.group(2) or ""
-        if prod == "enterprise_linux" and ver: return "Red Hat:" + ver.split(".")[0]
-        return "Red Hat:%s:%s" % (prod, ver) if ver else "Red Hat:" + prod
-    vex = d["document"]["category"] == "csaf_vex"
-    seen = set()
-    for v in d["vulnerabilities"]:
-        if vex: seen = set()
-        a = v["cve"] if vex else d["document"]["tracking"]["id"]
-        adv.add(a)
-        for kind, ids in v["product_status"].items():
-            for pid in ids:
-                r = rels.get(pid)
-                if not r: continue
-                comp, parent = prods.get(r["product_reference"]), prods.get(r["relates_to_product_reference"])
-                if not comp or not parent or not eco(parent): continue
-                purl = (comp.get("product_identification_helper") or {}).get("purl")
-                name, ver, mod = comp["name"], "", ""
-                if purl:
-                    u = purl[4:].split("#")[0]
-                    u, _, qs = u.partition("?")
-                    u, _, ver = u.partition("@")
-                    name = urllib.parse.unquote(u.rsplit("/", 1)[1])
-                    ver = urllib.parse.unquote(ver)
-                    mod = dict(urllib.parse.parse_qsl(qs)).get("rpmmod", "")
-                if kind == "fixed" and not ver: continue
-                st = {"fixed": "f", "known_not_affected": "n", "under_investigation": "u"}.get(kind, "a")
-                if st == "a":
-                    for rem in v.get("remediations", []):
-                        if pid in rem.get("product_ids", []) and rem["category"] in ("no_fix_planned", "none_available"):
-                            st = rem["category"] + rem.get("details", ""); break
-                key = (eco(parent), name, mod, st, ver if kind == "fixed" else "")
-                if key not in seen:
-                    seen.add(key); aff += 1
-print(len(adv), aff)
-EOF
-
+# tests/vulndb/csaf-count FILE... -> "advisories affected", counted independently.
 expect_exit 0 "import the CSAF fixtures" "$DRYDOCK" db import --db "$DB" --source rh "$C"
 grep -q "kind\|imported rh" "$TMP/out" && ok "import reports the source" || fail "report" "$(cat "$TMP/out")"
-want=$(python3 "$TMP/count.py" "$C"/*.json)
+want=$(python3 "$DD_ROOT/tests/vulndb/csaf-count" "$C"/*.json)
 got=$(q "select (select count(*) from advisories), (select count(*) from affected)" | tr '|' ' ')
 [ "$got" = "$want" ] && ok "advisories and affected entries ($got) equal the independent count" ||
 	fail "counts" "got $got, counted $want"
@@ -105,7 +52,7 @@ grep -q "wrongtype.json: record .*has no cve" "$TMP/err" && grep -q "truncated.j
 if have_shared feeds/redhat/csaf-vex; then
 	F="$DD_SHARED/feeds/redhat"
 	expect_exit 0 "import all of ../shared/feeds/redhat CSAF" "$DRYDOCK" db import --db "$DB" --source rh-all "$F/csaf-vex" "$F/csaf-advisories"
-	want=$(python3 "$TMP/count.py" $(find "$F/csaf-vex" "$F/csaf-advisories" -name '*.json'))
+	want=$(python3 "$DD_ROOT/tests/vulndb/csaf-count" $(find "$F/csaf-vex" "$F/csaf-advisories" -name '*.json'))
 	got=$(q "select (select count(*) from advisories v join sources s on s.id=v.source_id where s.name='rh-all'), (select count(*) from affected a join advisories v on v.pk=a.advisory_id join sources s on s.id=v.source_id where s.name='rh-all')" | tr '|' ' ')
 	[ "$got" = "$want" ] && ok "../shared CSAF: $got as counted" || fail "shared counts" "got $got, counted $want"
 	chk CVE-2026-27142 "Red Hat:9" golang "fix-deferred|Moderate|introduced 0|Fix deferred"
@@ -131,7 +78,7 @@ nginx_start "$W" || { fail "nginx starts" "$(tail -3 "$NG/err.log")"; exit 0; }
 echo "redhat-csaf-vex csaf-vex http://127.0.0.1:$PORT/security.access.redhat.com/data/csaf/v2/vex/archive_latest.txt enabled latest" >"$TMP/sources"
 DB="$TMP/upd.sqlite"
 expect_exit 0 "db update fetches the archive named by archive_latest.txt" "$DRYDOCK" db update --db "$DB" --sources "$TMP/sources"
-want=$(python3 "$TMP/count.py" "$C/cve-2024-0727.json")
+want=$(python3 "$DD_ROOT/tests/vulndb/csaf-count" "$C/cve-2024-0727.json")
 got=$(q "select (select count(*) from advisories), (select count(*) from affected)" | tr '|' ' ')
 [ "$got" = "$want" ] && ok "the archive's VEX documents are imported ($got)" || fail "archive import" "got $got want $want"
 [ "$(q "select kind from sources where name='redhat-csaf-vex'")" = csaf-vex ] && ok "kind csaf-vex" || fail "kind"

@@ -50,55 +50,6 @@ cat >"$V/changes.csv" <<'EOF'
 EOF
 echo '"2023/cve-2023-0001.json","2026-01-01T00:00:00+00:00"' >"$V/deletions.csv"
 
-# count.py FILE... -> "advisories affected" (as in 75-vulndb-csaf.sh)
-cat >"$TMP/count.py" <<'EOF'
-import json, re, sys, urllib.parse
-adv, aff = set(), 0
-for path in sys.argv[1:]:
-    d = json.load(open(path))
-    prods = {}
-    def walk(bs):
-        for b in bs or []:
-            if "product" in b: prods[b["product"]["product_id"]] = b["product"]
-            walk(b.get("branches"))
-    walk(d["product_tree"].get("branches"))
-    rels = {r["full_product_name"]["product_id"]: r for r in d["product_tree"].get("relationships", [])}
-    def eco(p):
-        cpe = (p.get("product_identification_helper") or {}).get("cpe", "")
-        m = re.match(r"cpe:/[aoh]:redhat:([^:]+)(?::([^:]*))?", cpe)
-        if not m: return None
-        prod, ver = m.group(1), m.group(2) or ""
-        if prod == "enterprise_linux" and ver: return "Red Hat:" + ver.split(".")[0]
-        return "Red Hat:%s:%s" % (prod, ver) if ver else "Red Hat:" + prod
-    for v in d["vulnerabilities"]:
-        seen = set()
-        adv.add(v["cve"])
-        for kind, ids in v["product_status"].items():
-            for pid in ids:
-                r = rels.get(pid)
-                if not r: continue
-                comp, parent = prods.get(r["product_reference"]), prods.get(r["relates_to_product_reference"])
-                if not comp or not parent or not eco(parent): continue
-                purl = (comp.get("product_identification_helper") or {}).get("purl")
-                name, ver, mod = comp["name"], "", ""
-                if purl:
-                    u = purl[4:].split("#")[0]
-                    u, _, qs = u.partition("?")
-                    u, _, ver = u.partition("@")
-                    name = urllib.parse.unquote(u.rsplit("/", 1)[1])
-                    ver = urllib.parse.unquote(ver)
-                    mod = dict(urllib.parse.parse_qsl(qs)).get("rpmmod", "")
-                if kind == "fixed" and not ver: continue
-                st = {"fixed": "f", "known_not_affected": "n", "under_investigation": "u"}.get(kind, "a")
-                if st == "a":
-                    for rem in v.get("remediations", []):
-                        if pid in rem.get("product_ids", []) and rem["category"] in ("no_fix_planned", "none_available"):
-                            st = rem["category"] + rem.get("details", ""); break
-                key = (eco(parent), name, mod, st, ver if kind == "fixed" else "")
-                if key not in seen:
-                    seen.add(key); aff += 1
-print(len(adv), aff)
-EOF
 counts() { q "select (select count(*) from advisories v join sources s on s.id=v.source_id where s.name='redhat-csaf-vex'), (select count(*) from affected a join advisories v on v.pk=a.advisory_id join sources s on s.id=v.source_id where s.name='redhat-csaf-vex')" | tr '|' ' '; }
 ids() { q "select group_concat(id, ' ') from (select id from advisories order by id)"; }
 cursor() { q "select cursor from sources where name='redhat-csaf-vex'"; }
@@ -122,7 +73,7 @@ n0=$(wc -l <"$NG/access.log")
 expect_exit 0 "first update imports the archive" upd
 [ "$(requests "$n0")" = "archive_latest.txt 200 changes.csv 200 csaf_vex_2026-11-20.tar.zst 200 deletions.csv 200 " ] &&
 	ok "it read changes.csv, the pointer, the archive and deletions.csv" || fail "first requests" "$(requests "$n0")"
-want=$(python3 "$TMP/count.py" "$TMP/docs/v1.json" "$TMP/docs/cve-2099-0002.json")
+want=$(python3 "$DD_ROOT/tests/vulndb/csaf-count" "$TMP/docs/v1.json" "$TMP/docs/cve-2099-0002.json")
 [ "$(counts)" = "$want" ] && ok "the archive's advisories and affected entries ($want) as counted" ||
 	fail "archive counts" "got $(counts), counted $want"
 [ "$(cursor)" = "2026-11-20T00:00:00Z" ] && ok "the cursor is the archive's date" || fail "cursor" "$(cursor)"
@@ -153,7 +104,7 @@ expect_exit 0 "update with changes" upd
 	ok "only the changed files are fetched (not the archive)" || fail "incremental requests" "$(requests "$n0")"
 [ "$(ids)" = "CVE-2024-0727 CVE-2099-0001" ] && ok "the new advisory is added, the deleted one removed" ||
 	fail "ids" "$(ids)"
-want=$(python3 "$TMP/count.py" "$TMP/docs/v2.json" "$TMP/docs/cve-2099-0001.json")
+want=$(python3 "$DD_ROOT/tests/vulndb/csaf-count" "$TMP/docs/v2.json" "$TMP/docs/cve-2099-0001.json")
 [ "$(counts)" = "$want" ] && ok "advisories and affected entries ($want) as counted from the new files" ||
 	fail "incremental counts" "got $(counts), counted $want"
 [ "$(q "select summary from advisories where id='CVE-2024-0727'")" = "openssl: revised in test" ] &&
@@ -194,7 +145,7 @@ expect_exit 0 "the next update catches up" upd
 grep -q "cve-2099-0404.json: HTTP 404" "$TMP/err" && ok "a listed file that is gone is skipped with a warning" ||
 	fail "404 warning" "$(cat "$TMP/err")"
 [ "$(ids)" = "CVE-2024-0727 CVE-2099-0001 CVE-2099-0003" ] && ok "the missed change is applied" || fail "catch up" "$(ids)"
-want=$(python3 "$TMP/count.py" "$TMP/docs/v2.json" "$TMP/docs/cve-2099-0001.json" "$TMP/docs/cve-2099-0003.json")
+want=$(python3 "$DD_ROOT/tests/vulndb/csaf-count" "$TMP/docs/v2.json" "$TMP/docs/cve-2099-0001.json" "$TMP/docs/cve-2099-0003.json")
 [ "$(counts)" = "$want" ] && ok "counts ($want) as counted" || fail "counts after catch-up" "got $(counts), counted $want"
 [ "$(q "select 'x' || coalesce(update_error, '') from sources where name='redhat-csaf-vex'")" = x ] &&
 	ok "the error is cleared" || fail "error cleared"
